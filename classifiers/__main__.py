@@ -1,0 +1,3 @@
+from classifiers.cli import main
+
+main(prog_name="python -m classifiers")

@@ -1,0 +1,134 @@
+"""Topic and sentiment together: the one interface the app and the benchmarks use."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classifiers import topic as topic_model
+from classifiers.dataset import TOPICS
+from classifiers.sentiment import SentimentScores, label_for, sentiment_scores
+
+
+@dataclass(frozen=True)
+class Analysis:
+    topic: str
+    topic_scores: dict[str, float]
+    topic_confidence: float
+    sentiment: str
+    sentiment_scores: SentimentScores
+    model_version: str
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the JSON shape that `predict` writes and the API returns."""
+        return {
+            "topic": self.topic,
+            "topic_scores": self.topic_scores,
+            "topic_confidence": self.topic_confidence,
+            "sentiment": self.sentiment,
+            "sentiment_scores": dict(self.sentiment_scores),
+            "model_version": self.model_version,
+        }
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    weight: float
+
+
+class Analyzer:
+    """A loaded topic model plus VADER; safe to share between threads (read-only)."""
+
+    def __init__(self, model: topic_model.TopicModel) -> None:
+        self.model = model
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    def analyze(self, text: str) -> Analysis:
+        """Classify one comment."""
+        return self.analyze_many([text])[0]
+
+    def analyze_many(self, texts: Sequence[str]) -> list[Analysis]:
+        """Classify many comments with one vectorised pass through the pipeline."""
+        if not texts:
+            return []
+        proba = self.model.probabilities(texts)
+        topics = self.model.decide(proba)
+        return [self._combine(text, row, chosen)
+                for text, row, chosen in zip(texts, proba, topics, strict=True)]
+
+    def _combine(self, text: str, row: np.ndarray, chosen: str) -> Analysis:
+        scores = {name: round(float(p), 6) for name, p in zip(TOPICS, row, strict=True)}
+        feeling = sentiment_scores(text)
+        return Analysis(
+            topic=chosen,
+            topic_scores=scores,
+            topic_confidence=scores[chosen],
+            sentiment=label_for(feeling["compound"]),
+            sentiment_scores=feeling,
+            model_version=self.model.version,
+        )
+
+    def explain(self, text: str, top: int = 5) -> list[Term]:
+        """Return the words and phrases that pushed this comment toward its topic, strongest first."""
+        chosen = self.analyze(text).topic
+        features = self.model.pipeline.named_steps["features"]
+        words = dict(features.transformer_list)["words"]
+        classifier = self.model.pipeline.named_steps["classifier"]
+        row = list(classifier.classes_).index(chosen)
+        word_count = len(words.vocabulary_)
+        vector = words.transform([text]).tocoo()
+        names = words.get_feature_names_out()
+        weights = classifier.coef_[row, :word_count]
+        contributions = [
+            Term(str(names[j]), round(float(value * weights[j]), 4))
+            for j, value in zip(vector.col, vector.data, strict=True)
+        ]
+        positive = [t for t in contributions if t.weight > 0]
+        return sorted(positive, key=lambda t: (-t.weight, t.term))[:top]
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def load_analyzer(model_dir: Path | None = None, train_if_missing: bool = False) -> Analyzer:
+    """Load the artifact; when it is missing and allowed, train it first (saying so on stderr)."""
+    model_dir = model_dir or topic_model.default_model_dir()
+    if train_if_missing and not (model_dir / topic_model.ARTIFACT_NAME).exists():
+        print(f"no topic model in {model_dir}: training one from the shipped data...",
+              file=sys.stderr)
+        topic_model.train(model_dir, progress=lambda msg: print(f"  {msg}", file=sys.stderr))
+    return Analyzer(topic_model.load(model_dir))
+
+
+def default_analyzer() -> Analyzer:
+    """The process-wide analyzer for the module-level helpers, loaded (or built) once."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = load_analyzer(train_if_missing=True)
+        return _default
+
+
+def analyze(text: str) -> Analysis:
+    """Classify one comment with the default model."""
+    return default_analyzer().analyze(text)
+
+
+def analyze_many(texts: Sequence[str]) -> list[Analysis]:
+    """Classify many comments at once with the default model (much faster per comment)."""
+    return default_analyzer().analyze_many(texts)
+
+
+def explain(text: str, top: int = 5) -> list[Term]:
+    """Explain the default model's topic decision for one comment."""
+    return default_analyzer().explain(text, top)

@@ -1,0 +1,133 @@
+"""`python -m classifiers train|evaluate|predict`: results on stdout, progress on stderr."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+
+from classifiers import topic as topic_model
+from classifiers.analysis import Analyzer, load_analyzer
+from classifiers.dataset import TOPICS_CSV
+from classifiers.sentiment import label_for, sentiment_scores
+
+DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
+BATCH = 256
+
+
+def say(message: str) -> None:
+    """Progress and notices go to stderr, so stdout carries only results."""
+    click.echo(message, err=True)
+
+
+@click.group()
+def main() -> None:
+    """Train, evaluate and run the comment topic and sentiment classifiers."""
+
+
+model_dir_option = click.option(
+    "--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Artifact folder (default: COMMENT_MODEL_DIR or ./models).",
+)
+
+
+@main.command()
+@model_dir_option
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
+@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+def train(model_dir: Path | None, data: Path, seed: int) -> None:
+    """Rebuild the topic model from the labeled data and write its model card."""
+    model = topic_model.train(model_dir, data, seed, progress=say)
+    held_out = model.card["held_out"]
+    say(f"wrote {model.version} to {model_dir or topic_model.default_model_dir()}")
+    click.echo(json.dumps({
+        "version": model.version,
+        "threshold": model.threshold,
+        "held_out_macro_f1": {k: v.get("macro_f1") for k, v in held_out.items()},
+        "kappa": model.card["labeling"]["kappa"],
+    }, indent=2))
+
+
+@main.command()
+@model_dir_option
+@click.option("--demo", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_CSV,
+              show_default=True, help="CSV with body,topic,sentiment columns (smoke test).")
+def evaluate(model_dir: Path | None, demo: Path) -> None:
+    """Print the held-out metrics from the card and the demo smoke test, as JSON."""
+    analyzer = load_analyzer(model_dir, train_if_missing=True)
+    report = {
+        "version": analyzer.version,
+        "held_out": analyzer.model.card["held_out"],
+        "cross_validation": analyzer.model.card["cross_validation"],
+        "labeling": analyzer.model.card["labeling"],
+        "demo": demo_agreement(analyzer, demo) if demo.exists() else None,
+    }
+    click.echo(json.dumps(report, indent=2))
+
+
+def demo_agreement(analyzer: Analyzer, demo: Path) -> dict[str, object]:
+    """How often the model and VADER agree with a person on the demo comments."""
+    with demo.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    results = analyzer.analyze_many([r["body"] for r in rows])
+    return {
+        "n": len(rows),
+        "topic_agreement": sum(a.topic == r["topic"] for a, r in zip(results, rows, strict=True)),
+        "vader_sentiment_agreement": sum(
+            label_for(sentiment_scores(r["body"])["compound"]) == r["sentiment"] for r in rows
+        ),
+        "rows": [{"author": r["author"], "topic": r["topic"], "predicted_topic": a.topic,
+                  "sentiment": r["sentiment"], "vader_sentiment": a.sentiment}
+                 for a, r in zip(results, rows, strict=True)],
+    }
+
+
+def read_bodies(stream: IO[str], plain: bool) -> Iterator[str]:
+    """Yield comment texts from JSON lines (`body` field) or plain lines."""
+    for number, line in enumerate(stream, start=1):
+        if plain:
+            yield line.rstrip("\n")
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            yield str(record["body"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise click.ClickException(
+                f"line {number}: expected a JSON object with a \"body\" field ({exc})"
+            ) from exc
+
+
+def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
+    """Group an iterator into lists of at most `size`, keeping order."""
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@main.command()
+@model_dir_option
+@click.option("--plain", is_flag=True, help="Input is plain text, one comment per line.")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+def predict(model_dir: Path | None, plain: bool, source: IO[str]) -> None:
+    """Classify comments from SOURCE (a file, or - for stdin): one JSON line out per input."""
+    analyzer = load_analyzer(model_dir, train_if_missing=True)
+    done = 0
+    for batch in batches(read_bodies(source, plain), BATCH):
+        for analysis in analyzer.analyze_many(batch):
+            sys.stdout.write(json.dumps(analysis.as_dict()) + "\n")
+        done += len(batch)
+        say(f"classified {done} comments")
+    sys.stdout.flush()

@@ -1,0 +1,278 @@
+"""The topic model: one scikit-learn Pipeline, trained reproducibly, saved with a model card."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from classifiers import dataset
+from classifiers.dataset import TOPICS, LabeledComment
+
+SEED = 20261124
+MODEL_FAMILY = "topic-tfidf-logreg-v1"
+ARTIFACT_NAME = "topic-model.joblib"
+CARD_NAME = "model_card.json"
+DEFAULT_C = 8.0
+THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.0, 0.65, 0.05))
+CV_FOLDS = 3
+Progress = Callable[[str], None]
+
+
+class ModelUnavailable(RuntimeError):
+    """The artifact is missing, corrupt or built elsewhere: say how to rebuild it."""
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    pipeline: Pipeline
+    threshold: float
+    version: str
+    card: dict[str, Any]
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Return one row of class probabilities per text, columns in TOPICS order."""
+        proba = self.pipeline.predict_proba(list(texts))
+        order = [list(self.pipeline.classes_).index(topic) for topic in TOPICS]
+        return proba[:, order]
+
+    def decide(self, proba: np.ndarray) -> list[str]:
+        """Pick the topic per row; a weak winner among the four falls back to `other`."""
+        return decide_topics(proba, self.threshold)
+
+
+def default_model_dir() -> Path:
+    """Where artifacts live: COMMENT_MODEL_DIR, else `models/` beside the package source."""
+    configured = os.environ.get("COMMENT_MODEL_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "models"
+
+
+def build_pipeline(c: float = DEFAULT_C, seed: int = SEED) -> Pipeline:
+    """Return the whole model as one Pipeline, so training and serving cannot drift."""
+    words = TfidfVectorizer(
+        ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode",
+        token_pattern=r"(?u)\b\w[\w']*\b",
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
+        max_features=30_000, strip_accents="unicode",
+    )
+    classifier = LogisticRegression(
+        C=c, class_weight="balanced", max_iter=3000, random_state=seed
+    )
+    return Pipeline([
+        ("features", FeatureUnion([("words", words), ("chars", chars)])),
+        ("classifier", classifier),
+    ])
+
+
+def decide_topics(proba: np.ndarray, threshold: float) -> list[str]:
+    """Arg-max over TOPICS, except that a topic below `threshold` becomes `other`."""
+    other = TOPICS.index("other")
+    best = proba.argmax(axis=1)
+    weak = (best != other) & (proba.max(axis=1) < threshold)
+    best[weak] = other
+    return [TOPICS[i] for i in best]
+
+
+def tune_threshold(proba: np.ndarray, truth: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Choose the `other` threshold that maximises macro-F1 on out-of-fold predictions."""
+    scores = {
+        str(t): float(f1_score(truth, decide_topics(proba, t), average="macro"))
+        for t in THRESHOLD_GRID
+    }
+    best = max(THRESHOLD_GRID, key=lambda t: (scores[str(t)], -t))
+    return float(best), scores
+
+
+def out_of_fold_proba(texts: list[str], labels: list[str], c: float, seed: int) -> np.ndarray:
+    """Cross-validated class probabilities (TOPICS order) for every training row."""
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
+    proba = cross_val_predict(
+        build_pipeline(c, seed), texts, labels, cv=folds, method="predict_proba"
+    )
+    classes = sorted(set(labels))
+    return proba[:, [classes.index(topic) for topic in TOPICS]]
+
+
+def metrics(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    """Macro-F1, per-class precision/recall/F1 and the confusion matrix, as plain JSON."""
+    if not truth:
+        return {"n": 0}
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth, predicted, labels=list(TOPICS), zero_division=0
+    )
+    per_class = {
+        topic: {"precision": round(float(p), 4), "recall": round(float(r), 4),
+                "f1": round(float(f), 4), "support": int(s)}
+        for topic, p, r, f, s in zip(TOPICS, precision, recall, f1, support, strict=True)
+    }
+    present = [t for t in TOPICS if t in set(truth)]
+    return {
+        "n": len(truth),
+        "macro_f1": round(float(f1_score(truth, predicted, labels=present, average="macro")), 4),
+        "accuracy": round(float(np.mean([a == b for a, b in zip(truth, predicted, strict=True)])), 4),
+        "per_class": per_class,
+        "confusion_matrix": {"labels": list(TOPICS),
+                             "rows_true_cols_predicted": confusion_matrix(
+                                 truth, predicted, labels=list(TOPICS)).tolist()},
+    }
+
+
+def evaluate_rows(model: TopicModel, rows: Sequence[LabeledComment]) -> dict[str, Any]:
+    """Report held-out metrics for all rows, and for real and written rows separately."""
+    predicted = model.decide(model.probabilities([r.text for r in rows])) if rows else []
+    report: dict[str, Any] = {"all": metrics([r.topic for r in rows], predicted)}
+    for source in sorted({r.source for r in rows}):
+        picked = [(r.topic, p) for r, p in zip(rows, predicted, strict=True) if r.source == source]
+        report[source] = metrics([t for t, _ in picked], [p for _, p in picked])
+    return report
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide whether a saved artifact can be trusted."""
+    import vaderSentiment
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "joblib": joblib.__version__,
+        "vaderSentiment": getattr(vaderSentiment, "__version__", "3.3.2"),
+    }
+
+
+def train(
+    model_dir: Path | None = None,
+    data_path: Path = dataset.TOPICS_CSV,
+    seed: int = SEED,
+    progress: Progress = lambda _: None,
+) -> TopicModel:
+    """Train from the repository's labels with a fixed seed; write artifact and model card."""
+    model_dir = model_dir or default_model_dir()
+    rows = dataset.load_labeled(data_path)
+    parts = dataset.split(rows, seed)
+    texts, labels = [r.text for r in parts.train], [r.topic for r in parts.train]
+    progress(f"cross-validating on {len(texts)} comments ({CV_FOLDS} folds)")
+    oof = out_of_fold_proba(texts, labels, DEFAULT_C, seed)
+    threshold, threshold_scores = tune_threshold(oof, labels)
+    progress("fitting the final pipeline")
+    pipeline = build_pipeline(DEFAULT_C, seed).fit(texts, labels)
+    digest = dataset.data_hash(data_path)
+    version = f"{MODEL_FAMILY}+{digest[:10]}"
+    model = TopicModel(pipeline, threshold, version, card={})
+    progress("evaluating on the held-out split")
+    card = {
+        "version": version,
+        "family": MODEL_FAMILY,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+        "data": {"path": data_path.name, "sha256": digest, "rows": len(rows),
+                 "train_rows": len(parts.train), "test_rows": len(parts.test),
+                 "per_topic": {t: sum(r.topic == t for r in rows) for t in TOPICS},
+                 "per_source": {s: sum(r.source == s for r in rows)
+                                for s in sorted({r.source for r in rows})}},
+        "libraries": library_versions(),
+        "hyperparameters": {"C": DEFAULT_C, "class_weight": "balanced"},
+        "threshold": {"other_below": threshold, "oof_macro_f1_by_threshold": threshold_scores,
+                      "oof_macro_f1_without_threshold": threshold_scores["0.0"]},
+        "cross_validation": {"folds": CV_FOLDS, "oof": metrics(labels, decide_topics(oof, threshold))},
+        "held_out": evaluate_rows(model, parts.test),
+        "labeling": labeling_agreement(rows),
+    }
+    save(model, card, model_dir)
+    return TopicModel(pipeline, threshold, version, card)
+
+
+def labeling_agreement(rows: Sequence[LabeledComment]) -> dict[str, Any]:
+    """Cohen's kappa between the first and the independent second reading of real rows."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if not dataset.SECOND_READ_CSV.exists():
+        return {"kappa": None, "n": 0}
+    first = {r.comment_id: r.topic for r in rows if r.comment_id}
+    import csv
+
+    with dataset.SECOND_READ_CSV.open(newline="", encoding="utf-8") as handle:
+        pairs = [(first[r["comment_id"]], r["topic"]) for r in csv.DictReader(handle)
+                 if r["comment_id"] in first]
+    if not pairs:
+        return {"kappa": None, "n": 0}
+    a, b = zip(*pairs, strict=True)
+    return {"kappa": round(float(cohen_kappa_score(a, b)), 4), "n": len(pairs),
+            "raw_agreement": round(float(np.mean([x == y for x, y in pairs])), 4)}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save(model: TopicModel, card: dict[str, Any], model_dir: Path) -> None:
+    """Write artifact and card atomically, so a concurrent reader never sees half a file."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"pipeline": model.pipeline, "threshold": model.threshold, "version": model.version}
+    with tempfile.NamedTemporaryFile(dir=model_dir, suffix=".tmp", delete=False) as handle:
+        joblib.dump(payload, handle)
+    artifact_tmp = Path(handle.name)
+    card = {**card, "artifact": {"file": ARTIFACT_NAME, "sha256": _sha256(artifact_tmp)}}
+    card_tmp = model_dir / f"{CARD_NAME}.tmp{os.getpid()}"
+    card_tmp.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(artifact_tmp, model_dir / ARTIFACT_NAME)
+    os.replace(card_tmp, model_dir / CARD_NAME)
+
+
+RETRAIN_HINT = "rebuild it with `python -m classifiers train` (a few seconds)"
+
+
+def load(model_dir: Path | None = None) -> TopicModel:
+    """Load an artifact this project built, or raise ModelUnavailable saying how to rebuild."""
+    model_dir = model_dir or default_model_dir()
+    artifact, card_path = model_dir / ARTIFACT_NAME, model_dir / CARD_NAME
+    if not artifact.exists() or not card_path.exists():
+        raise ModelUnavailable(f"no topic model in {model_dir}: {RETRAIN_HINT}")
+    card = _read_card(card_path)
+    _check_provenance(artifact, card)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            payload = joblib.load(artifact)
+        return TopicModel(payload["pipeline"], float(payload["threshold"]), payload["version"], card)
+    except Exception as exc:  # joblib raises many kinds on a damaged file
+        raise ModelUnavailable(f"cannot load {artifact} ({exc.__class__.__name__}): {RETRAIN_HINT}") from exc
+
+
+def _read_card(card_path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailable(f"unreadable model card {card_path}: {RETRAIN_HINT}") from exc
+
+
+def _check_provenance(artifact: Path, card: dict[str, Any]) -> None:
+    """Refuse artifacts we did not build here, or built with another scikit-learn."""
+    built_with = card.get("libraries", {}).get("scikit-learn")
+    if built_with != sklearn.__version__:
+        raise ModelUnavailable(
+            f"the topic model was built with scikit-learn {built_with}, this is "
+            f"{sklearn.__version__}: {RETRAIN_HINT}"
+        )
+    if card.get("artifact", {}).get("sha256") != _sha256(artifact):
+        raise ModelUnavailable(f"{artifact} does not match its model card: {RETRAIN_HINT}")

@@ -1,0 +1,76 @@
+"""Flask CLI commands for operators: load-demo, create-user, classify-pending, erase-email."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from moderation import demo, service
+from moderation.models import Role
+
+
+def init_app(app: Flask) -> None:
+    for command in (load_demo_command, create_user_command, classify_pending_command,
+                    erase_email_command):
+        app.cli.add_command(command)
+
+
+@click.command("load-demo")
+def load_demo_command() -> None:
+    """Load the demo article and comments (idempotent) and print the demo logins."""
+    result = demo.load_demo()
+    click.echo(f"Demo article: /articles/{result.article.slug} "
+               f"({result.comments_added} comments added)")
+    for username, password in result.credentials.items():
+        click.echo(f"Demo login: {username} / {password}")
+
+
+def read_password() -> str:
+    """Ask twice with hidden input; without a terminal, read the two lines from stdin."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    first, second = sys.stdin.readline().rstrip("\n"), sys.stdin.readline().rstrip("\n")
+    if first != second:
+        raise click.ClickException("the two passwords do not match")
+    return first
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
+              help="What the user may do.")
+def create_user_command(username: str, role: str) -> None:
+    """Create a staff user; the password is asked twice."""
+    password = read_password()
+    try:
+        user = service.create_user(username, password, Role(role))
+    except service.InvalidComment as invalid:
+        raise click.ClickException("; ".join(invalid.errors.values())) from invalid
+    except service.NotAllowed as refused:
+        raise click.ClickException(str(refused)) from refused
+    click.echo(f"Created {user.role.value} {user.username!r}.")
+
+
+@click.command("classify-pending")
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True)
+def classify_pending_command(batch_size: int) -> None:
+    """Classify comments stored while the model was unavailable."""
+    total = service.count_unclassified()
+    if current_app.extensions.get("analyzer") is None:
+        raise click.ClickException(current_app.extensions.get("analyzer_error") or "no model")
+    with click.progressbar(length=total, label="Classifying", file=sys.stderr) as bar:
+        done = service.classify_pending(batch_size, progress=bar.update)
+    click.echo(f"Classified {done} comments.")
+
+
+@click.command("erase-email")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_email_command(email: str, yes: bool) -> None:
+    """Anonymise every comment left with EMAIL (right to erasure); recorded in the audit trail."""
+    if not yes:
+        click.confirm(f"Anonymise all comments left with {email}?", abort=True)
+    count = service.erase_by_email(email, None)
+    click.echo(f"Anonymised {count} comments left with {email}.")

@@ -1,0 +1,95 @@
+"""Settings: safe defaults, then the environment. Tests pass a dict to create_app instead."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+MAX_COMMENT_CHARS = 5000
+MAX_AUTHOR_CHARS = 80
+MAX_EMAIL_CHARS = 254
+MAX_REQUEST_BYTES = 64 * 1024
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def defaults(app: Flask) -> dict[str, Any]:
+    """Defaults that need no set-up: an SQLite file and a secret key in the instance folder."""
+    instance = Path(app.instance_path)
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'comments.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+        "COMMENTS_PER_PAGE": 20,
+        "QUEUE_PER_PAGE": 25,
+        "MODEL_DIR": None,
+        "MODEL_AUTO_TRAIN": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STRATEGY": "moving-window",
+        "COMMENT_RATE_LIMIT": "10 per minute;100 per day",
+        "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) -> dict[str, Any]:
+    """Read the settings operators set: DATABASE_URL, SECRET_KEY, MODEL_DIR, RATELIMIT_*, ..."""
+    settings: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("COMMENT_MODEL_DIR"):
+        settings["MODEL_DIR"] = environ["COMMENT_MODEL_DIR"]
+    if environ.get("SESSION_COOKIE_SECURE"):
+        settings["SESSION_COOKIE_SECURE"] = parse_value(environ["SESSION_COOKIE_SECURE"])
+        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    if environ.get("MODEL_AUTO_TRAIN"):
+        settings["MODEL_AUTO_TRAIN"] = parse_value(environ["MODEL_AUTO_TRAIN"])
+    for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
+        if environ.get(name):
+            settings[name] = environ[name]
+    settings.update({k: parse_value(v) for k, v in environ.items() if k.startswith("RATELIMIT_")})
+    return settings
+
+
+def parse_value(raw: str) -> Any:
+    """Turn 'true'/'false'/numbers into Python values; leave other strings alone."""
+    lowered = raw.strip().lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    return int(lowered) if lowered.isdigit() else raw
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` spelling and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Never run on a hard-coded key: generate one into the instance folder on first run."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()

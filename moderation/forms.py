@@ -1,0 +1,44 @@
+"""Flask-WTF forms: every state-changing form carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
+from moderation.service import REJECT_REASONS
+
+HONEYPOT_FIELD = "website"
+
+
+class CommentForm(FlaskForm):
+    """The reader's "Leave a Comment" form; the service does the real validation."""
+
+    author = StringField("Name", validators=[Length(max=MAX_AUTHOR_CHARS * 2)])
+    email = StringField("Email (optional, never shown)",
+                        validators=[Optional(), Length(max=MAX_EMAIL_CHARS * 2)])
+    body = TextAreaField("Comment", validators=[Length(max=MAX_COMMENT_CHARS * 2)])
+    website = StringField("Leave this field empty")
+    submission_token = HiddenField()
+    submit = SubmitField("Post comment")
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Log in")
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a CSRF token and a button: approve, undo, log out."""
+
+    submit = SubmitField("Submit")
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject one or several comments, with an optional reason."""
+
+    reason = SelectField("Reason", choices=[("", "No reason")] + list(REJECT_REASONS.items()),
+                         validate_choice=True)
+    note = StringField("Note", validators=[Optional(), Length(max=300)])

@@ -1,0 +1,142 @@
+"""Typed SQLAlchemy 2 models: articles, comments, users and the append-only audit trail."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from moderation.extensions import db
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC, without tzinfo, identically on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class CommentStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Role(enum.StrEnum):
+    MODERATOR = "moderator"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+class ActionKind(enum.StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    UNDO = "undo"
+    ERASE = "erase"
+    CLASSIFY = "classify"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    """Store enums by value in a VARCHAR, so adding a member needs no ALTER TYPE."""
+    return Enum(kind, name=name, native_enum=False, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class Article(db.Model):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    standfirst: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[date]
+    premoderated: Mapped[bool] = mapped_column(default=True)
+    comments_open: Mapped[bool] = mapped_column(default=True)
+
+    comments: Mapped[list[Comment]] = relationship(back_populates="article")
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_article_status_created", "article_id", "status", "created_at"),
+        Index("ix_comments_status_topic_sentiment", "status", "topic", "sentiment"),
+        Index("ix_comments_created", "created_at"),
+        Index("ix_comments_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    author: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    status: Mapped[CommentStatus] = mapped_column(
+        _enum(CommentStatus, "comment_status"), default=CommentStatus.PENDING
+    )
+    topic: Mapped[str | None] = mapped_column(String(20))
+    topic_confidence: Mapped[float | None]
+    topic_scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_neg: Mapped[float | None]
+    sentiment_neu: Mapped[float | None]
+    sentiment_pos: Mapped[float | None]
+    sentiment_compound: Mapped[float | None]
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    article: Mapped[Article] = relationship(back_populates="comments")
+    actions: Mapped[list[ModerationAction]] = relationship(
+        back_populates="comment", order_by="ModerationAction.id"
+    )
+
+    @property
+    def classified(self) -> bool:
+        return self.topic is not None
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class ModerationAction(db.Model):
+    """One row per thing that happened to a comment; rows are only ever added."""
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (Index("ix_moderation_actions_comment", "comment_id", "id"),
+                      Index("ix_moderation_actions_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[ActionKind] = mapped_column(_enum(ActionKind, "action_kind"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    comment: Mapped[Comment] = relationship(back_populates="actions")
+    user: Mapped[User | None] = relationship()

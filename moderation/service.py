@@ -1,0 +1,301 @@
+"""The only code that writes: submitting, classifying and deciding comments, with their audit rows.
+
+Views, CLI commands and the JSON API call these functions; they take plain values, never the
+request, and return models or plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from classifiers import Analysis
+from moderation import classification
+from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
+from moderation.extensions import db
+from moderation.models import (
+    ActionKind,
+    Article,
+    Comment,
+    CommentStatus,
+    ModerationAction,
+    Role,
+    User,
+    utcnow,
+)
+
+MAX_WORD_CHARS = 120
+REJECT_REASONS = {
+    "spam": "Spam or advertising",
+    "abuse": "Abusive or hateful",
+    "off_topic": "Off topic",
+    "personal_data": "Shares personal data",
+    "other": "Other",
+}
+DECISIONS = {ActionKind.APPROVE: CommentStatus.APPROVED, ActionKind.REJECT: CommentStatus.REJECTED}
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+ERASED_AUTHOR = "[erased]"
+ERASED_BODY = "[This comment was erased at the author's request.]"
+
+
+class InvalidComment(ValueError):
+    """The submission breaks a rule; `errors` maps each field name to a message for a person."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class NotAllowed(ValueError):
+    """The action is not possible in the comment's or article's current state."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    comment: Comment
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: CommentStatus | None = CommentStatus.PENDING
+    article_id: int | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    unclassified: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def clean_text(value: str | None) -> str:
+    """Normalise untrusted text: NFC, Unix line breaks, no control or direction characters."""
+    text = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return CONTROL_CHARS.sub("", text).strip()
+
+
+def validation_errors(author: str, email: str, body: str) -> dict[str, str]:
+    """Check cleaned fields against the published limits; return field -> message."""
+    errors: dict[str, str] = {}
+    if not author:
+        errors["author"] = "Please enter your name."
+    elif len(author) > MAX_AUTHOR_CHARS:
+        errors["author"] = f"Your name can be at most {MAX_AUTHOR_CHARS} characters."
+    if len(email) > MAX_EMAIL_CHARS or (email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+        errors["email"] = "Please enter a valid email address, or leave it empty."
+    body_error = _body_error(body)
+    if body_error:
+        errors["body"] = body_error
+    if "\ufffd" in author:
+        errors["author"] = "Your name contains characters that could not be read."
+    return errors
+
+
+def _body_error(body: str) -> str | None:
+    if not body:
+        return "Please write a comment."
+    if len(body) > MAX_COMMENT_CHARS:
+        return f"Comments can be at most {MAX_COMMENT_CHARS} characters (yours has {len(body)})."
+    if "\ufffd" in body:
+        return "Your comment contains characters that could not be read (invalid UTF-8)."
+    if any(len(word) > MAX_WORD_CHARS and not word.startswith(("http://", "https://"))
+           for word in body.split()):
+        return f"Please break up words longer than {MAX_WORD_CHARS} characters."
+    return None
+
+
+def client_hash(address: str | None) -> str | None:
+    """Salted hash of a client address (keyed by the secret key); the raw address is never kept."""
+    if not address:
+        return None
+    key = hashlib.sha256(b"client-address:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def submit_comment(
+    article: Article,
+    author: str,
+    body: str,
+    email: str | None = None,
+    client_address: str | None = None,
+    submission_token: str | None = None,
+) -> Submission:
+    """Validate, classify and store a reader's comment; a repeated token returns the first one."""
+    if not article.comments_open:
+        raise NotAllowed("Comments are closed on this article.")
+    author, body, email_clean = clean_text(author), clean_text(body), clean_text(email).lower()
+    errors = validation_errors(author, email_clean, body)
+    if errors:
+        raise InvalidComment(errors)
+    earlier = _by_token(submission_token)
+    if earlier is not None:
+        return Submission(earlier, duplicate=True)
+    comment = Comment(article=article, author=author, body=body, email=email_clean or None,
+                      client_hash=client_hash(client_address), submission_token=submission_token)
+    _apply_analysis(comment, classification.classify([body]))
+    _publish_or_hold(comment, article)
+    return _store_new(comment, submission_token)
+
+
+def _by_token(token: str | None) -> Comment | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Comment).where(Comment.submission_token == token))
+
+
+def _publish_or_hold(comment: Comment, article: Article) -> None:
+    comment.status = CommentStatus.PENDING if article.premoderated else CommentStatus.APPROVED
+    if comment.status is CommentStatus.APPROVED:
+        comment.decided_at = utcnow()
+    comment.actions.append(ModerationAction(action=ActionKind.SUBMIT, to_status=comment.status.value))
+
+
+def _store_new(comment: Comment, token: str | None) -> Submission:
+    """Commit; if a concurrent double-click won the race for the token, return its comment."""
+    db.session.add(comment)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        earlier = _by_token(token)
+        if earlier is None:
+            raise
+        return Submission(earlier, duplicate=True)
+    return Submission(comment)
+
+
+def _apply_analysis(comment: Comment, analyses: Sequence[Analysis] | None) -> None:
+    """Copy a classification onto the comment; None leaves it marked as not yet classified."""
+    if not analyses:
+        return
+    result = analyses[0]
+    comment.topic, comment.topic_confidence = result.topic, result.topic_confidence
+    comment.topic_scores = dict(result.topic_scores)
+    comment.sentiment = result.sentiment
+    scores = result.sentiment_scores
+    comment.sentiment_neg, comment.sentiment_neu = scores["neg"], scores["neu"]
+    comment.sentiment_pos, comment.sentiment_compound = scores["pos"], scores["compound"]
+    comment.model_version = result.model_version
+
+
+def classify_pending(batch_size: int = 200, progress: Callable[[int], None] = lambda _: None) -> int:
+    """Classify every stored comment that has no classification yet; return how many."""
+    if classification.analyzer() is None:
+        raise NotAllowed(current_app.extensions.get("analyzer_error") or "no topic model loaded")
+    done = 0
+    while batch := list(db.session.scalars(
+        select(Comment).where(Comment.topic.is_(None)).order_by(Comment.id).limit(batch_size)
+    )):
+        analyses = classification.classify([c.body for c in batch]) or []
+        for comment, analysis in zip(batch, analyses, strict=True):
+            _apply_analysis(comment, [analysis])
+            comment.actions.append(ModerationAction(action=ActionKind.CLASSIFY,
+                                                    reason=analysis.model_version))
+        db.session.commit()
+        done += len(batch)
+        progress(len(batch))
+    return done
+
+
+def count_unclassified() -> int:
+    """How many stored comments still wait for a classification."""
+    return db.session.scalar(select(func.count(Comment.id)).where(Comment.topic.is_(None))) or 0
+
+
+def reason_text(reason: str | None, note: str | None) -> str | None:
+    """Combine a listed reason and a free-text note into the audit trail's reason."""
+    parts = [REJECT_REASONS[reason]] if reason in REJECT_REASONS else []
+    note = clean_text(note)[:300]
+    if note:
+        parts.append(note)
+    return ": ".join(parts) or None
+
+
+def decide(
+    comment_ids: Iterable[int], action: ActionKind, user: User, reason: str | None = None
+) -> int:
+    """Approve or reject comments; each change and its audit row commit together."""
+    target = DECISIONS[action]
+    changed = 0
+    for comment in _comments_for_update(comment_ids):
+        if comment.status is target:
+            continue
+        _transition(comment, action, target, user, reason)
+        comment.decided_at = utcnow()
+        changed += 1
+    db.session.commit()
+    return changed
+
+
+def undo(comment_id: int, user: User) -> Comment:
+    """Send a decided comment back to the queue, recording who did it."""
+    comments = _comments_for_update([comment_id])
+    if not comments:
+        raise LookupError(f"no comment {comment_id}")
+    comment = comments[0]
+    if comment.status is CommentStatus.PENDING:
+        raise NotAllowed("This comment is already waiting in the queue.")
+    _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
+    comment.decided_at = None
+    db.session.commit()
+    return comment
+
+
+def _comments_for_update(comment_ids: Iterable[int]) -> list[Comment]:
+    ids = sorted(set(comment_ids))
+    if not ids:
+        return []
+    query = select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id).with_for_update()
+    return list(db.session.scalars(query))
+
+
+def _transition(comment: Comment, action: ActionKind, target: CommentStatus,
+                user: User | None, reason: str | None) -> None:
+    comment.actions.append(ModerationAction(
+        action=action, user=user, from_status=comment.status.value, to_status=target.value,
+        reason=reason,
+    ))
+    comment.status = target
+
+
+def erase_by_email(email: str, user: User | None) -> int:
+    """Anonymise every comment left with this email (right to erasure), keeping the audit trail."""
+    address = clean_text(email).lower()
+    comments = list(db.session.scalars(select(Comment).where(Comment.email == address)))
+    for comment in comments:
+        comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
+        comment.client_hash = None
+        comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user,
+                                                reason="right to erasure"))
+    db.session.commit()
+    return len(comments)
+
+
+def create_user(username: str, password: str, role: Role) -> User:
+    """Create a staff account with a hashed password."""
+    username = clean_text(username)
+    if not username or len(username) > 80:
+        raise InvalidComment({"username": "Usernames are 1 to 80 characters."})
+    if len(password) < 8:
+        raise InvalidComment({"password": "Passwords need at least 8 characters."})
+    if db.session.scalar(select(User).where(User.username == username)):
+        raise NotAllowed(f"user {username!r} already exists")
+    user = User(username=username, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the user when the password matches, else None (same answer for unknown names)."""
+    user = db.session.scalar(select(User).where(User.username == clean_text(username)))
+    if user is None or not user.check_password(password):
+        return None
+    return user

@@ -1,0 +1,184 @@
+"""Fixtures: the real trained model, a real database built by the migrations, the real app."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from classifiers import Analyzer, load_analyzer
+from classifiers import topic as topic_model
+from moderation import create_app, demo, service
+from moderation.extensions import db
+from moderation.models import Article, Role
+
+PASSWORD = "correct horse battery"
+TABLES = ("moderation_actions", "comments", "users", "articles")
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Train the real topic model from the shipped data, once per test session."""
+    folder = tmp_path_factory.mktemp("model")
+    topic_model.train(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def analyzer(model_dir: Path) -> Analyzer:
+    return load_analyzer(model_dir)
+
+
+def postgres_url() -> str | None:
+    """Set by bin/test for the PostgreSQL pass."""
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> str:
+    """Build the schema once from the Alembic migrations (SQLite file, or the test PostgreSQL)."""
+    url = postgres_url() or f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
+    if postgres_url():
+        drop_everything(url)
+    migrate_to_head(url, model_dir, tmp_path_factory.mktemp("instance"))
+    return url
+
+
+def migrate_to_head(url: str, model_dir: Path, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = make_app(url, model_dir, instance)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def drop_everything(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> Flask:
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://", 1),
+        "MODEL_DIR": str(model_dir),
+        "MODEL_AUTO_TRAIN": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    settings.update(overrides)
+    app = create_app(settings)
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """A fresh, migrated database for each test."""
+    if postgres_url():
+        engine = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return migrated_database
+    copy = tmp_path / "test.sqlite3"
+    shutil.copy(migrated_database.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def app_settings() -> dict[str, object]:
+    """Override in a test module to change settings (rate limits, ...)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, model_dir: Path, tmp_path: Path, app_settings: dict) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    application = make_app(database_url, model_dir, instance, **app_settings)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    id: int
+    slug: str
+
+    @property
+    def url(self) -> str:
+        return f"/articles/{self.slug}"
+
+
+@pytest.fixture
+def article(app: Flask) -> ArticleRef:
+    """The demo article with its six approved comments, loaded through the app's own path."""
+    with app.app_context():
+        result = demo.load_demo()
+        return ArticleRef(result.article.id, result.article.slug)
+
+
+def set_article(app: Flask, article_id: int, **fields: object) -> None:
+    with app.app_context():
+        row = db.session.get(Article, article_id)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        db.session.commit()
+
+
+def create_staff(app: Flask, username: str, role: Role) -> None:
+    with app.app_context():
+        service.create_user(username, PASSWORD, role)
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Staff:
+    """Log staff in and out through the real log-in form."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self.app, self.client = app, client
+
+    def login(self, role: Role = Role.MODERATOR, username: str | None = None):
+        username = username or f"{role.value}-user"
+        create_staff(self.app, username, role)
+        token = csrf_from(self.client.get("/login").get_data(as_text=True))
+        return self.client.post("/login", data={"username": username, "password": PASSWORD,
+                                                "csrf_token": token})
+
+
+@pytest.fixture
+def staff(app: Flask, client: FlaskClient) -> Staff:
+    return Staff(app, client)

@@ -1,0 +1,53 @@
+"""Small helpers shared by tests: posting comments through the real form."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from moderation.extensions import db
+from moderation.models import Comment, ModerationAction
+from tests.conftest import csrf_from
+
+
+def form_for(client: FlaskClient, url: str) -> dict[str, str]:
+    """GET the article and return the hidden fields a browser would send back."""
+    html = client.get(url).get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="submission_token" type="hidden" value="([^"]*)"', html)
+    if token is None:  # no form on the page (comments closed): any page's token will do
+        html = client.get("/login").get_data(as_text=True)
+    return {"csrf_token": csrf_from(html), "submission_token": token.group(1) if token else ""}
+
+
+def post_comment(client: FlaskClient, slug: str, **fields: str):
+    """Post the Leave a Comment form as a browser would (CSRF and token included)."""
+    data = form_for(client, f"/articles/{slug}")
+    data.update({"author": "Reader", "email": "", "body": "A fair point about budgets.", "website": ""})
+    data.update(fields)
+    return client.post(f"/articles/{slug}/comments", data=data)
+
+
+def count_comments(app: Flask, **where: object) -> int:
+    with app.app_context():
+        query = select(func.count(Comment.id))
+        for name, value in where.items():
+            query = query.where(getattr(Comment, name) == value)
+        return db.session.scalar(query)
+
+
+def latest_comment(app: Flask) -> Comment:
+    with app.app_context():
+        comment = db.session.scalar(select(Comment).order_by(Comment.id.desc()))
+        db.session.expunge(comment)
+        return comment
+
+
+def actions_for(app: Flask, comment_id: int) -> list[tuple[str, str | None, str | None]]:
+    with app.app_context():
+        rows = db.session.scalars(select(ModerationAction)
+                                  .where(ModerationAction.comment_id == comment_id)
+                                  .order_by(ModerationAction.id))
+        return [(r.action.value, r.to_status, r.user.username if r.user else None) for r in rows]
