@@ -60,9 +60,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import auth, comments, queue
+    from moderation import auth, comments, editor, queue
 
-    for module in (comments, auth, queue):
+    for module in (comments, auth, queue, editor):
         app.register_blueprint(module.bp)
 
 

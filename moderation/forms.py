@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.service import REJECT_REASONS
@@ -39,6 +39,5 @@ class ButtonForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """Approve or reject one or several comments, with an optional reason."""
 
-    reason = SelectField("Reason", choices=[("", "No reason")] + list(REJECT_REASONS.items()),
-                         validate_choice=True)
+    reason = StringField("Reason", validators=[Optional(), AnyOf(list(REJECT_REASONS))])
     note = StringField("Note", validators=[Optional(), Length(max=300)])

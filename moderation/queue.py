@@ -50,7 +50,7 @@ def index():
     return render_template(
         "queue/index.html", page=page, filters=filters, counts=queries.status_counts(filters),
         articles=queries.articles(), topics=TOPICS, sentiments=SENTIMENTS,
-        decision_form=DecisionForm(), button_form=ButtonForm(),
+        decision_form=DecisionForm(), button_form=ButtonForm(), reasons=service.REJECT_REASONS,
         unclassified=service.count_unclassified(),
         model_error=current_app.extensions.get("analyzer_error"),
     )

@@ -1,0 +1,37 @@
+# Shared set-up for bin/serve and bin/test: a virtual environment with the project installed.
+# Sourced, not run. Re-installs only when pyproject.toml changed.
+
+PYTHON=${PYTHON:-python3}
+
+ensure_venv() {
+  local extras=$1 stamp
+  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
+  if [ ! -x .venv/bin/python ]; then
+    echo "==> creating .venv"
+    "$PYTHON" -m venv .venv
+  fi
+  if [ ! -f "$stamp" ]; then
+    echo "==> installing the project${extras:+ with [$extras]}"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    touch "$stamp"
+  fi
+}
+
+ensure_model() {
+  if [ ! -f "${COMMENT_MODEL_DIR:-models}/topic-model.joblib" ]; then
+    echo "==> training the topic model from classifiers/data/topics.csv"
+    .venv/bin/python -m classifiers train >/dev/null
+  fi
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi
+}
+
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 || {
+    as_root apt-get update -q >/dev/null 2>&1 &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+  }
+}

@@ -1,0 +1,176 @@
+"""Editors' figures. Every number is computed by the database (GROUP BY), never in Python loops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+
+from classifiers import TOPICS
+from moderation.extensions import db
+from moderation.models import Article, Comment, CommentStatus
+
+UNCLASSIFIED = "unclassified"
+TOPIC_ORDER = (*TOPICS, UNCLASSIFIED)
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    start: date | None = None
+    end: date | None = None
+    article_id: int | None = None
+    statuses: tuple[CommentStatus, ...] = (CommentStatus.APPROVED,)
+    granularity: str = "day"
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def scoped(query: Select, filters: DashboardFilters, with_status: bool = True) -> Select:
+    """Apply date range (inclusive days), article and status filters."""
+    if filters.start:
+        query = query.where(Comment.created_at >= datetime.combine(filters.start, time.min))
+    if filters.end:
+        query = query.where(Comment.created_at < datetime.combine(filters.end + timedelta(days=1), time.min))
+    if filters.article_id is not None:
+        query = query.where(Comment.article_id == filters.article_id)
+    if with_status:
+        query = query.where(Comment.status.in_(filters.statuses))
+    return query
+
+
+def topic_label():
+    return func.coalesce(Comment.topic, UNCLASSIFIED)
+
+
+def topic_breakdown(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Count and share of comments per topic."""
+    query = scoped(select(topic_label(), func.count(Comment.id)), filters).group_by(topic_label())
+    counts = dict(db.session.execute(query).all())
+    total = sum(counts.values())
+    return [{"topic": t, "count": counts.get(t, 0),
+             "share": round(counts.get(t, 0) / total, 4) if total else 0.0}
+            for t in TOPIC_ORDER if t != UNCLASSIFIED or counts.get(t)]
+
+
+def sentiment_by_topic(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Positive/neutral/negative split and mean compound score per topic."""
+    columns = [func.sum(case((Comment.sentiment == s, 1), else_=0))
+               for s in ("positive", "neutral", "negative")]
+    query = scoped(select(Comment.topic, *columns, func.avg(Comment.sentiment_compound),
+                          func.count(Comment.id)), filters)
+    query = query.where(Comment.topic.is_not(None)).group_by(Comment.topic)
+    found = {row[0]: row[1:] for row in db.session.execute(query)}
+    rows = []
+    for topic in TOPICS:
+        positive, neutral, negative, mean, total = found.get(topic, (0, 0, 0, None, 0))
+        rows.append({"topic": topic, "positive": int(positive or 0), "neutral": int(neutral or 0),
+                     "negative": int(negative or 0), "total": int(total or 0),
+                     "mean_compound": round(float(mean), 4) if mean is not None else None})
+    return rows
+
+
+def period_expression(granularity: str):
+    """The day or ISO-week start of created_at, as text, in the database's own dialect."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.date_trunc(granularity, Comment.created_at), "YYYY-MM-DD")
+    if granularity == "week":  # SQLite: back up to Monday
+        return func.date(Comment.created_at, "-6 days", "weekday 1")
+    return func.date(Comment.created_at)
+
+
+def trend(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Comments per topic and mean sentiment per day or week."""
+    period = period_expression(filters.granularity).label("period")
+    query = scoped(select(period, topic_label(), func.count(Comment.id),
+                          func.avg(Comment.sentiment_compound)), filters)
+    query = query.group_by(period, topic_label()).order_by(period)
+    by_period: dict[str, dict[str, Any]] = {}
+    for when, topic, count, mean in db.session.execute(query):
+        row = by_period.setdefault(str(when), {"period": str(when), "total": 0, "_sum": 0.0,
+                                               **{t: 0 for t in TOPIC_ORDER}})
+        row[topic] = count
+        row["total"] += count
+        row["_sum"] += float(mean or 0) * count
+    return [{**{k: v for k, v in r.items() if k != "_sum"},
+             "mean_compound": round(r["_sum"] / r["total"], 4) if r["total"] else None}
+            for r in by_period.values()]
+
+
+def moderation_by_topic(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Approved, rejected and pending per topic, and the median minutes to a decision."""
+    columns = [func.sum(case((Comment.status == s, 1), else_=0)) for s in CommentStatus]
+    query = scoped(select(topic_label(), *columns), filters, with_status=False).group_by(topic_label())
+    found = {row[0]: row[1:] for row in db.session.execute(query)}
+    return [{"topic": t, **{s.value: int(found.get(t, (0, 0, 0))[i] or 0)
+                            for i, s in enumerate(CommentStatus)},
+             "median_minutes_to_decision": median_minutes(filters, t)}
+            for t in TOPIC_ORDER if t != UNCLASSIFIED or t in found]
+
+
+def minutes_to_decision():
+    if db.engine.dialect.name == "postgresql":
+        return func.extract("epoch", Comment.decided_at - Comment.created_at) / 60.0
+    return (func.julianday(Comment.decided_at) - func.julianday(Comment.created_at)) * 1440.0
+
+
+def median_minutes(filters: DashboardFilters, topic: str) -> float | None:
+    """Median via ORDER BY + OFFSET, which both SQLite and PostgreSQL run in the database."""
+    base = scoped(select(minutes_to_decision().label("m")), filters, with_status=False)
+    base = base.where(topic_label() == topic, Comment.decided_at.is_not(None),
+                      Comment.status != CommentStatus.PENDING)
+    count = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    if not count:
+        return None
+    ordered = base.order_by("m")
+    middle = [db.session.scalar(ordered.offset(i).limit(1)) for i in {(count - 1) // 2, count // 2}]
+    return round(sum(float(m) for m in middle) / len(middle), 2)
+
+
+def representatives(filters: DashboardFilters, per_kind: int = 3) -> dict[str, dict[str, list]]:
+    """Per topic: the most confident, most positive and most negative approved comments."""
+    approved = DashboardFilters(filters.start, filters.end, filters.article_id,
+                                (CommentStatus.APPROVED,))
+    orders = {"confident": Comment.topic_confidence.desc(),
+              "positive": Comment.sentiment_compound.desc(),
+              "negative": Comment.sentiment_compound.asc()}
+    result: dict[str, dict[str, list]] = {}
+    for topic in TOPICS:
+        base = scoped(select(Comment.id, Comment.author, Comment.body, Comment.topic_confidence,
+                             Comment.sentiment_compound, Article.slug, Article.title)
+                      .join(Article), approved).where(Comment.topic == topic)
+        result[topic] = {kind: [row._asdict() for row in db.session.execute(
+            base.order_by(order, Comment.id).limit(per_kind))] for kind, order in orders.items()}
+    return result
+
+
+def article_breakdown(article_id: int) -> dict[str, Any]:
+    """The small breakdown editors see on an article page (approved comments)."""
+    filters = DashboardFilters(article_id=article_id)
+    return {"topics": topic_breakdown(filters), "sentiment": sentiment_by_topic(filters)}
+
+
+def summary(filters: DashboardFilters) -> dict[str, Any]:
+    """Everything the dashboard shows, as plain values (also the JSON export)."""
+    return {
+        "filters": {"start": filters.start and filters.start.isoformat(),
+                    "end": filters.end and filters.end.isoformat(),
+                    "article": filters.article_id,
+                    "statuses": [s.value for s in filters.statuses],
+                    "granularity": filters.granularity},
+        "topics": topic_breakdown(filters),
+        "sentiment_by_topic": sentiment_by_topic(filters),
+        "trend": trend(filters),
+        "moderation": moderation_by_topic(filters),
+    }
+
+
+def comments_for_export(filters: DashboardFilters, batch: int = 1000):
+    """Stream the comments behind the figures, with their classification."""
+    query = scoped(select(Comment.id, Article.slug, Comment.author, Comment.body,
+                          Comment.created_at, Comment.status, Comment.topic,
+                          Comment.topic_confidence, Comment.sentiment, Comment.sentiment_neg,
+                          Comment.sentiment_neu, Comment.sentiment_pos,
+                          Comment.sentiment_compound, Comment.model_version).join(Article),
+                   filters).order_by(Comment.id)
+    yield from db.session.execute(query.execution_options(yield_per=batch))

@@ -1,0 +1,147 @@
+"""The editors' dashboard: breakdowns, trends, representative comments and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+
+from classifiers import TOPICS
+from moderation import charts, dashboard, queries
+from moderation.auth import roles_required
+from moderation.dashboard import DashboardFilters
+from moderation.models import CommentStatus, Role
+
+bp = Blueprint("editor", __name__, url_prefix="/editor")
+EDITORS = (Role.EDITOR, Role.ADMIN)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_RANGE_DAYS = 3660
+
+
+def parse_date(name: str) -> date | None:
+    raw = request.args.get(name) or None
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"The {name} date must look like 2026-11-03 (year-month-day).")
+
+
+def parse_filters() -> DashboardFilters:
+    """Read the dashboard filters from the URL, so a view can be bookmarked; bad values are 400."""
+    start, end = parse_date("start"), parse_date("end")
+    if start and end and start > end:
+        abort(400, "The start date must be on or before the end date.")
+    if start and end and (end - start).days > MAX_RANGE_DAYS:
+        abort(400, "The date range can be at most ten years.")
+    article = request.args.get("article") or None
+    if article is not None and not article.isdigit():
+        abort(400, "The article filter must be an article number.")
+    statuses = request.args.get("statuses", "approved")
+    chosen = {"approved": (CommentStatus.APPROVED,), "all": tuple(CommentStatus)}.get(statuses)
+    if chosen is None:
+        abort(400, "Statuses must be 'approved' or 'all'.")
+    granularity = request.args.get("by", "day")
+    if granularity not in ("day", "week"):
+        abort(400, "Trends can be by 'day' or 'week'.")
+    kept = {k: request.args[k] for k in ("start", "end", "article", "statuses", "by")
+            if request.args.get(k)}
+    return DashboardFilters(start, end, int(article) if article else None, chosen, granularity, kept)
+
+
+@bp.get("", endpoint="dashboard")
+@roles_required(*EDITORS)
+def dashboard_view():
+    """The dashboard page: figures, charts with their tables, representative comments."""
+    filters = parse_filters()
+    figures = dashboard.summary(filters)
+    return render_template(
+        "editor/dashboard.html", filters=filters, figures=figures, articles=queries.articles(),
+        topic_chart=charts.bar_chart(figures["topics"], "topic", "count", "Comments per topic"),
+        sentiment_chart=charts.stacked_chart(figures["sentiment_by_topic"],
+                                             ("positive", "neutral", "negative"),
+                                             "Sentiment split per topic"),
+        trend_chart=charts.line_chart(figures["trend"], TOPICS, "Comments per topic over time"),
+        representatives=dashboard.representatives(filters),
+    )
+
+
+def neutralise(value: object) -> object:
+    """Stop spreadsheets from running a cell as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_lines(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in _chain(header, rows):
+        writer.writerow([neutralise(v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _chain(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[Iterable[object]]:
+    yield header
+    yield from rows
+
+
+def attachment(name: str, mimetype: str, body: Iterable[str]) -> Response:
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/export/breakdown.<fmt>")
+@roles_required(*EDITORS)
+def export_breakdown(fmt: str):
+    """The figures being viewed, as CSV or JSON."""
+    figures = dashboard.summary(parse_filters())
+    if fmt == "json":
+        return attachment("breakdown.json", "application/json", [json.dumps(figures, indent=2)])
+    if fmt != "csv":
+        abort(404)
+    header = ["topic", "count", "share", "positive", "neutral", "negative", "mean_compound"]
+    sentiment = {r["topic"]: r for r in figures["sentiment_by_topic"]}
+    rows = [[t["topic"], t["count"], t["share"],
+             *(sentiment.get(t["topic"], {}).get(k) for k in header[3:])] for t in figures["topics"]]
+    return attachment("breakdown.csv", "text/csv", csv_lines(header, rows))
+
+
+EXPORT_COLUMNS = ["id", "article", "author", "body", "created_at", "status", "topic",
+                  "topic_confidence", "sentiment", "sentiment_neg", "sentiment_neu",
+                  "sentiment_pos", "sentiment_compound", "model_version"]
+
+
+def export_values(row) -> list[object]:
+    values = list(row)
+    values[4] = values[4].isoformat()
+    values[5] = values[5].value
+    return values
+
+
+@bp.get("/export/comments.<fmt>")
+@roles_required(*EDITORS)
+def export_comments(fmt: str):
+    """The comments behind the figures, streamed so a large export never sits in memory."""
+    rows = (export_values(r) for r in dashboard.comments_for_export(parse_filters()))
+    if fmt == "csv":
+        return attachment("comments.csv", "text/csv", csv_lines(EXPORT_COLUMNS, rows))
+    if fmt == "json":
+        return attachment("comments.json", "application/json", json_array(rows))
+    abort(404)
+
+
+def json_array(rows: Iterable[list[object]]) -> Iterator[str]:
+    yield "["
+    for index, row in enumerate(rows):
+        record = {k: neutralise(v) for k, v in zip(EXPORT_COLUMNS, row, strict=True)}
+        yield ("," if index else "") + "\n" + json.dumps(record)
+    yield "\n]\n"

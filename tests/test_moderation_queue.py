@@ -1,0 +1,153 @@
+"""Moderators: the queue, approve/reject one or many, undo, history, audit rows, filters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from moderation.models import CommentStatus, Role
+from tests.conftest import csrf_from
+from tests.helpers import actions_for, count_comments, latest_comment, post_comment
+
+
+@pytest.fixture
+def pending(client, app, article) -> list[int]:
+    """Three reader comments waiting in the queue."""
+    bodies = ["Patient records should never leave the country.",
+              "The egress fees will eat every saving.",
+              "Great chance for small agencies to hire."]
+    for body in bodies:
+        post_comment(client, article.slug, body=body)
+    return [latest_comment(app).id - 2, latest_comment(app).id - 1, latest_comment(app).id]
+
+
+def decide(client, url: str, **data: str):
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def test_queue_lists_pending_oldest_first_with_badges(client, staff, pending):
+    staff.login()
+    page = client.get("/moderation").get_data(as_text=True)
+    positions = [page.index(f'id="comment-{cid}"') for cid in pending]
+    assert positions == sorted(positions)
+    assert "Pending (3)" in page and "Approved (6)" in page
+    assert re.search(r'class="badge topic-\w+"[^>]*>\w+ · \d+%', page)
+    assert re.search(r'class="badge sentiment-\w+"[^>]*>\w+ · [+-]\d\.\d\d', page)
+
+
+def test_approve_publishes_comment_and_writes_audit_row(client, app, staff, article, pending):
+    staff.login()
+    response = decide(client, f"/moderation/{pending[0]}/approve")
+    assert response.status_code == 303
+    assert "Latest Comments (7)" in client.get(article.url).get_data(as_text=True)
+    assert actions_for(app, pending[0])[-1] == ("approve", "approved", "moderator-user")
+
+
+def test_reject_with_reason_records_it_and_stays_hidden(client, app, staff, article, pending):
+    staff.login()
+    decide(client, f"/moderation/{pending[1]}/reject", reason="spam", note="link farm")
+    assert count_comments(app, status=CommentStatus.REJECTED) == 1
+    assert "egress fees" not in client.get(article.url).get_data(as_text=True)
+    history = client.get("/moderation/history").get_data(as_text=True)
+    assert "Spam or advertising: link farm" in history and "moderator-user" in history
+
+
+def test_unknown_reason_is_refused(client, app, staff, pending):
+    staff.login()
+    response = decide(client, f"/moderation/{pending[1]}/reject", reason="because")
+    assert response.status_code == 400
+    assert count_comments(app, status=CommentStatus.PENDING) == 3
+
+
+@pytest.mark.parametrize(("action", "status"), [("approve", CommentStatus.APPROVED),
+                                                 ("reject", CommentStatus.REJECTED)])
+def test_bulk_decision_changes_every_selected_comment(client, app, staff, pending, action, status):
+    staff.login()
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    response = client.post("/moderation/bulk", data={
+        "csrf_token": token, "action": action, "ids": pending[:2], "reason": ""})
+    assert response.status_code == 303
+    assert count_comments(app, status=CommentStatus.PENDING) == 1
+    for cid in pending[:2]:
+        assert actions_for(app, cid)[-1] == (action, status.value, "moderator-user")
+
+
+def test_bulk_without_selection_changes_nothing(client, app, staff, pending):
+    staff.login()
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    response = client.post("/moderation/bulk", data={"csrf_token": token, "action": "approve"},
+                           follow_redirects=True)
+    assert "Select at least one comment" in response.get_data(as_text=True)
+    assert count_comments(app, status=CommentStatus.PENDING) == 3
+
+
+@pytest.mark.parametrize("data", [{"action": "delete", "ids": "1"}, {"action": "approve", "ids": "x"}])
+def test_bulk_with_bad_values_is_a_400(client, staff, pending, data):
+    staff.login()
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    assert client.post("/moderation/bulk", data={"csrf_token": token, **data}).status_code == 400
+
+
+def test_undo_returns_comment_to_queue_and_is_audited(client, app, staff, article, pending):
+    staff.login()
+    decide(client, f"/moderation/{pending[0]}/approve")
+    response = decide(client, f"/moderation/{pending[0]}/undo")
+    assert response.status_code == 303
+    assert count_comments(app, status=CommentStatus.PENDING) == 3
+    assert [a[0] for a in actions_for(app, pending[0])] == ["submit", "approve", "undo"]
+    assert "Latest Comments (6)" in client.get(article.url).get_data(as_text=True)
+
+
+def test_undo_of_pending_comment_says_so(client, app, staff, pending):
+    staff.login()
+    page = decide(client, f"/moderation/{pending[0]}/undo")
+    assert page.status_code == 303
+    assert "already waiting" in client.get("/moderation").get_data(as_text=True)
+
+
+def test_decision_on_missing_comment_changes_nothing(client, staff, pending):
+    staff.login()
+    assert decide(client, "/moderation/99999/undo").status_code == 404
+
+
+def test_filters_narrow_the_queue(client, staff, pending):
+    staff.login()
+    everything = client.get("/moderation?status=all").get_data(as_text=True)
+    assert "9 comments match" in everything
+    approved = client.get("/moderation?status=approved&topic=privacy").get_data(as_text=True)
+    assert "1 comment match" in approved and "patient data" in approved
+
+
+@pytest.mark.parametrize("query", ["status=deleted", "topic=sports", "sentiment=angry",
+                                   "article=abc", "page=0", "status=pending'--"])
+def test_bad_filter_values_are_a_clear_400(client, staff, query):
+    staff.login()
+    response = client.get(f"/moderation?{query}")
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_queue_paginates(client, app, staff, pending):
+    staff.login()
+    app.config["QUEUE_PER_PAGE"] = 2
+    first = client.get("/moderation").get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    second = client.get("/moderation?page=2").get_data(as_text=True)
+    assert f'id="comment-{pending[2]}"' in second
+
+
+def test_decision_without_csrf_token_is_refused(client, app, staff, pending):
+    staff.login()
+    response = client.post(f"/moderation/{pending[0]}/approve", data={})
+    assert response.status_code == 400
+    assert count_comments(app, status=CommentStatus.PENDING) == 3
+
+
+def test_editor_cannot_decide(client, app, staff, pending):
+    staff.login(Role.EDITOR)
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(f"/moderation/{pending[0]}/approve", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert count_comments(app, status=CommentStatus.PENDING) == 3
