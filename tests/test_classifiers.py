@@ -1,0 +1,218 @@
+"""The classifiers package on its own: the real model trained from the shipped data."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import FrozenInstanceError
+from pathlib import Path
+
+import pytest
+
+from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer
+from classifiers import topic as topic_model
+from classifiers.sentiment import label_for
+
+pytestmark = pytest.mark.nodb
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "moderation" / "demo" / "comments.csv"
+
+
+def demo_rows() -> list[dict[str, str]]:
+    with DEMO.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("row", demo_rows(), ids=lambda r: r["author"])
+def test_demo_comment_gets_the_topic_a_person_gave_it(analyzer, row):
+    assert analyzer.analyze(row["body"]).topic == row["topic"]
+
+
+def test_analysis_has_every_field_and_is_frozen(analyzer):
+    result = analyzer.analyze("Insurers should not see my fitness tracker data.")
+    assert isinstance(result, Analysis)
+    assert set(result.topic_scores) == set(TOPICS)
+    assert sum(result.topic_scores.values()) == pytest.approx(1.0, abs=1e-4)
+    assert result.topic_confidence == result.topic_scores[result.topic]
+    assert set(result.sentiment_scores) == {"neg", "neu", "pos", "compound"}
+    assert result.model_version == analyzer.version
+    with pytest.raises(FrozenInstanceError):
+        result.topic = "cost"  # type: ignore[misc]
+
+
+def test_analyze_equals_analyze_many(analyzer):
+    texts = [r["body"] for r in demo_rows()] + ["", "lol", "Taxes again?!"]
+    assert analyzer.analyze_many(texts) == [analyzer.analyze(t) for t in texts]
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "a", "🙂🔥💯", "x" * 50_000, "word " * 20_000,
+    "Das ist eine Frechheit, die Preise steigen jeden Monat.",
+    "这是一个关于隐私的评论", "<script>alert(1)</script>", "\x00\x01 null bytes \u202e",
+])
+def test_odd_inputs_get_an_answer(analyzer, text):
+    result = analyzer.analyze(text)
+    assert result.topic in TOPICS and result.sentiment in {"positive", "neutral", "negative"}
+
+
+def test_analysis_is_deterministic(analyzer):
+    text = "The council's budget overrun will land on renters."
+    assert analyzer.analyze(text) == analyzer.analyze(text)
+
+
+def test_weak_topics_fall_back_to_other():
+    proba = __import__("numpy").array([[0.3, 0.25, 0.2, 0.05, 0.2], [0.9, 0.02, 0.03, 0.03, 0.02]])
+    assert topic_model.decide_topics(proba, 0.35) == ["other", "privacy"]
+    assert topic_model.decide_topics(proba, 0.0) == ["privacy", "privacy"]
+
+
+@pytest.mark.parametrize(("compound", "label"), [
+    (0.05, "positive"), (0.0499, "neutral"), (-0.0499, "neutral"), (-0.05, "negative")])
+def test_sentiment_uses_the_standard_vader_thresholds(compound, label):
+    assert label_for(compound) == label
+
+
+def test_explain_names_the_words_that_pushed_the_topic(analyzer):
+    terms = analyzer.explain("Hospitals sell patient records to insurers without consent.", top=3)
+    assert 1 <= len(terms) <= 3
+    assert all(t.weight > 0 for t in terms)
+    assert [t.weight for t in terms] == sorted((t.weight for t in terms), reverse=True)
+    assert any(t.term in {"records", "patient", "consent", "patient records"} for t in terms)
+
+
+def test_model_card_records_provenance_and_metrics(model_dir):
+    card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
+    assert card["data"]["sha256"] == dataset.data_hash()
+    assert card["seed"] == topic_model.SEED
+    assert {"scikit-learn", "numpy", "python"} <= set(card["libraries"])
+    for part in ("all", "civil_comments", "written"):
+        assert 0 < card["held_out"][part]["macro_f1"] <= 1
+    assert card["labeling"]["n"] == 200 and card["labeling"]["kappa"] > 0.6
+    assert card["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
+
+
+def test_same_data_and_seed_give_the_same_model(tmp_path):
+    rows = dataset.load_labeled()
+    sample = [r for i, r in enumerate(rows) if i % 4 == 0]
+    data = tmp_path / "sample.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "topic", "source", "comment_id"])
+        writer.writerows([r.text, r.topic, r.source, r.comment_id] for r in sample)
+    first = topic_model.train(tmp_path / "a", data)
+    second = topic_model.train(tmp_path / "b", data)
+    assert first.card["held_out"] == second.card["held_out"]
+    assert first.card["cross_validation"] == second.card["cross_validation"]
+    texts = ["rent is too high", "they track my phone"]
+    assert (first.probabilities(texts) == second.probabilities(texts)).all()
+
+
+def test_artifact_round_trip_gives_identical_answers(model_dir, analyzer):
+    reloaded = load_analyzer(model_dir)
+    texts = [r["body"] for r in demo_rows()]
+    assert reloaded.analyze_many(texts) == analyzer.analyze_many(texts)
+
+
+def copy_model(model_dir: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME):
+        (target / name).write_bytes((model_dir / name).read_bytes())
+    return target
+
+
+def test_missing_model_says_how_to_rebuild(tmp_path):
+    with pytest.raises(ModelUnavailable, match="python -m classifiers train"):
+        load_analyzer(tmp_path)
+
+
+def test_corrupt_artifact_is_refused_not_loaded(model_dir, tmp_path):
+    folder = copy_model(model_dir, tmp_path / "m")
+    (folder / topic_model.ARTIFACT_NAME).write_bytes(b"not a model")
+    with pytest.raises(ModelUnavailable, match="python -m classifiers train"):
+        load_analyzer(folder)
+
+
+def test_artifact_from_another_scikit_learn_is_refused(model_dir, tmp_path):
+    folder = copy_model(model_dir, tmp_path / "m")
+    card = json.loads((folder / topic_model.CARD_NAME).read_text())
+    card["libraries"]["scikit-learn"] = "0.24.2"
+    (folder / topic_model.CARD_NAME).write_text(json.dumps(card))
+    with pytest.raises(ModelUnavailable, match="scikit-learn 0.24.2"):
+        load_analyzer(folder)
+
+
+def run_cli(*args: str, stdin: str, model_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COMMENT_MODEL_DIR": str(model_dir)}
+    return subprocess.run([sys.executable, "-m", "classifiers", *args], input=stdin, text=True,
+                          capture_output=True, env=env, timeout=300, cwd=ROOT)
+
+
+def test_predict_cli_reads_json_lines_and_keeps_order(model_dir):
+    bodies = [r["body"] for r in demo_rows()]
+    result = run_cli("predict", stdin="".join(json.dumps({"body": b}) + "\n" for b in bodies),
+                     model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["topic"] for line in lines] == [r["topic"] for r in demo_rows()]
+    assert set(lines[0]) == {"topic", "topic_scores", "topic_confidence", "sentiment",
+                             "sentiment_scores", "model_version"}
+    assert "classified 6 comments" in result.stderr
+
+
+def test_predict_cli_plain_text_and_bad_json(model_dir):
+    plain = run_cli("predict", "--plain", stdin="cheap rent please\nmy data is mine\n",
+                    model_dir=model_dir)
+    assert len(plain.stdout.splitlines()) == 2
+    broken = run_cli("predict", stdin='{"text": "no body field"}\n', model_dir=model_dir)
+    assert broken.returncode != 0 and 'line 1: expected a JSON object with a "body" field' in broken.stderr
+
+
+def test_predict_builds_a_model_first_when_none_exists(tmp_path):
+    result = run_cli("predict", "--plain", stdin="who pays for this?\n", model_dir=tmp_path / "new")
+    assert result.returncode == 0, result.stderr
+    assert "training one from the shipped data" in result.stderr
+    assert json.loads(result.stdout)["topic"] in TOPICS
+    assert (tmp_path / "new" / topic_model.CARD_NAME).exists()
+
+
+def test_evaluate_cli_reports_held_out_and_demo(model_dir):
+    result = run_cli("evaluate", stdin="", model_dir=model_dir)
+    report = json.loads(result.stdout)
+    assert report["demo"]["topic_agreement"] == 6
+    assert 0 <= report["demo"]["vader_sentiment_agreement"] <= 6
+    assert "civil_comments" in report["held_out"]
+
+
+# The labeled data itself -------------------------------------------------------------------
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def test_labeled_data_meets_the_size_rules():
+    rows = dataset.load_labeled()
+    per_topic = Counter(r.topic for r in rows)
+    assert len(rows) >= 2500
+    assert min(per_topic.values()) >= 300
+    assert per_topic.most_common(1)[0][0] == "other"
+    real = [r for r in rows if r.source == "civil_comments"]
+    assert len(real) >= 1200 and all(r.comment_id.isdigit() for r in real)
+    assert len({r.comment_id for r in real}) == len(real)
+
+
+def test_written_comments_do_not_share_most_of_their_words():
+    written = [words(r.text) for r in dataset.load_labeled() if r.source == "written"]
+    for a, b in itertools.combinations(written, 2):
+        if a and b and min(len(a), len(b)) >= 3:
+            assert len(a & b) / len(a | b) <= 0.5, (sorted(a), sorted(b))
+
+
+def test_demo_comments_are_not_training_data():
+    texts = {r.text.strip() for r in dataset.load_labeled()}
+    assert not texts & {r["body"].strip() for r in demo_rows()}
