@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from moderation import demo, service
 from moderation.models import Role
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("load-demo")
+@with_appcontext
 def load_demo_command() -> None:
     """Load the demo article and comments (idempotent) and print the demo logins."""
     result = demo.load_demo()
@@ -38,6 +40,7 @@ def read_password() -> str:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True,
               help="What the user may do.")
@@ -54,6 +57,7 @@ def create_user_command(username: str, role: str) -> None:
 
 
 @click.command("classify-pending")
+@with_appcontext
 @click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True)
 def classify_pending_command(batch_size: int) -> None:
     """Classify comments stored while the model was unavailable."""
@@ -66,6 +70,7 @@ def classify_pending_command(batch_size: int) -> None:
 
 
 @click.command("erase-email")
+@with_appcontext
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase_email_command(email: str, yes: bool) -> None:
