@@ -1,0 +1,98 @@
+"""Under gunicorn with several workers: concurrent readers, a killed worker, nothing lost."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from moderation import demo
+from moderation.extensions import db
+from moderation.models import Comment
+from tests.livesite import gunicorn
+
+pytestmark = pytest.mark.server
+CLIENTS, SECONDS = 16, 6.0
+SLUG = "ai-multi-cloud-strategy"
+
+
+class Reader:
+    """One browser-like client: GET the article for fresh tokens, then POST a comment."""
+
+    def __init__(self, base: str, name: str) -> None:
+        self.base, self.name = base, name
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+
+    def post_one(self, n: int) -> tuple[str, int]:
+        page = self.opener.open(f"{self.base}/articles/{SLUG}", timeout=20).read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
+        body = f"{self.name} comment {n}"
+        data = urllib.parse.urlencode({"csrf_token": csrf, "submission_token": token,
+                                       "author": self.name, "body": body, "website": ""}).encode()
+        try:
+            status = self.opener.open(f"{self.base}/articles/{SLUG}/comments", data, timeout=20).status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        return body, status
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def load(base: str, results: list[tuple[str, int | str]], stop: float, name: str) -> None:
+    reader, n = Reader(base, name), 0
+    while time.monotonic() < stop:
+        try:
+            results.append(reader.post_one(n))
+        except Exception as error:  # noqa: BLE001 (a killed worker cuts connections in many ways)
+            results.append((f"{name} comment {n}", type(error).__name__))
+        n += 1
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def test_concurrent_posts_are_stored_exactly_once_even_when_a_worker_dies(app, database_url, model_dir, tmp_path):
+    with app.app_context():
+        demo.load_demo()
+        db.engine.dispose()
+    with gunicorn(database_url, model_dir, tmp_path) as (base, master):
+        results: list[tuple[str, int | str]] = []
+        stop = time.monotonic() + SECONDS
+        threads = [threading.Thread(target=load, args=(base, results, stop, f"reader{i}")) for i in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        time.sleep(SECONDS / 3)
+        victims = worker_pids(master.pid)
+        assert victims, "no gunicorn workers found"
+        os.kill(victims[0], signal.SIGKILL)
+        for thread in threads:
+            thread.join(timeout=60)
+        after = urllib.request.urlopen(f"{base}/articles/{SLUG}", timeout=10).status
+    codes = Counter(status for _, status in results)
+    assert codes[500] == 0, codes
+    accepted = [body for body, status in results if status == 303]
+    assert len(accepted) >= CLIENTS, codes
+    with app.app_context():
+        stored = Counter(db.session.scalars(select(Comment.body).where(Comment.author.like("reader%"))))
+        db.engine.dispose()
+    assert all(stored[body] == 1 for body in accepted)
+    assert max(stored.values()) == 1
+    assert after == 200

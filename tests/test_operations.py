@@ -1,0 +1,100 @@
+"""Operators: migrations match the models, CLI commands, faults (database down, model missing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from moderation.extensions import db
+from moderation.models import CommentStatus
+from tests.conftest import make_app
+from tests.helpers import count_comments, latest_comment, post_comment
+
+
+def test_migrations_build_exactly_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+
+
+def test_load_demo_is_idempotent(app, runner):
+    first = runner.invoke(args=["load-demo"])
+    second = runner.invoke(args=["load-demo"])
+    assert "(6 comments added)" in first.output and "(0 comments added)" in second.output
+    assert "Demo login: demo-moderator / " in first.output
+    assert first.output.splitlines()[1] == second.output.splitlines()[1]
+    assert count_comments(app, status=CommentStatus.APPROVED) == 6
+
+
+def test_create_user_reads_two_lines_from_stdin(app, runner, client):
+    result = runner.invoke(args=["create-user", "alice", "--role", "moderator"], input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0 and "Created moderator 'alice'" in result.output
+    again = runner.invoke(args=["create-user", "alice", "--role", "editor"], input="s3cret-pass\ns3cret-pass\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (["bob", "--role", "moderator"], "one-password\nanother-one\n", "do not match"),
+    (["bob", "--role", "moderator"], "short\nshort\n", "at least 8"),
+    (["bob", "--role", "overlord"], "", "Invalid value for '--role'"),
+])
+def test_create_user_refuses_bad_input(runner, args, stdin, message):
+    result = runner.invoke(args=["create-user", *args], input=stdin)
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_unreachable_database_is_a_503_and_recovers(tmp_path: Path, model_dir: Path, migrated_database: str):
+    missing = tmp_path / "not-yet" / "db.sqlite3"
+    app = make_app(f"sqlite:///{missing}", model_dir, tmp_path)
+    client = app.test_client()
+    response = client.get("/articles/ai-multi-cloud-strategy")
+    assert response.status_code == 503
+    assert "database is unreachable" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    missing.parent.mkdir()
+    if migrated_database.startswith("sqlite:///"):
+        missing.write_bytes(Path(migrated_database.removeprefix("sqlite:///")).read_bytes())
+        assert client.get("/").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_path, database_url, model_dir):
+    app = make_app(database_url, tmp_path / "no-model", tmp_path)
+    assert app.extensions["analyzer"] is None
+    assert "python -m classifiers train" in app.extensions["analyzer_error"]
+    client = app.test_client()
+    with app.app_context():
+        from moderation import demo
+
+        demo.load_demo()
+    response = post_comment(client, "ai-multi-cloud-strategy", body="Stored while the model is down.")
+    assert response.status_code == 303
+    assert latest_comment(app).topic is None
+    assert count_comments(app, topic=None) == 7
+    fixed = make_app(database_url, model_dir, tmp_path)
+    result = fixed.test_cli_runner().invoke(args=["classify-pending"])
+    assert "Classified 7 comments." in result.output
+    assert count_comments(fixed, topic=None) == 0
+    for application in (app, fixed):
+        with application.app_context():
+            db.engine.dispose()
+
+
+def test_queue_warns_when_the_model_is_unavailable(tmp_path, database_url):
+    from moderation import service
+    from moderation.models import Role
+    from tests.conftest import PASSWORD, csrf_from
+
+    app = make_app(database_url, tmp_path / "no-model", tmp_path)
+    with app.app_context():
+        service.create_user("mod", PASSWORD, Role.MODERATOR)
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "mod", "password": PASSWORD, "csrf_token": token})
+    assert "The topic model is unavailable" in client.get("/moderation").get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
