@@ -33,7 +33,8 @@ def main() -> None:
     model = default_analyzer()
     pipeline = model.model.pipeline
     model.analyze_many(texts[:10])  # warm caches
-    bare_vader = rate("bare VADER polarity_scores (loop)", n, lambda: [vader().polarity_scores(t) for t in texts])
+    bare_vader = rate("bare VADER polarity_scores (loop)", n,
+                      lambda: [vader().polarity_scores(t) for t in texts])
     bare_proba = rate("bare Pipeline.predict_proba (batch)", n, lambda: pipeline.predict_proba(texts))
     with click.progressbar(texts, label="analyze() one by one", file=sys.stderr) as bar:
         single = rate("analyze (loop)", n, lambda: [model.analyze(t) for t in bar])
