@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, literal_column, select
 
 from classifiers import TOPICS
 from moderation.extensions import db
@@ -40,7 +40,9 @@ def scoped(query: Select, filters: DashboardFilters, with_status: bool = True) -
 
 
 def topic_label():
-    return func.coalesce(Comment.topic, UNCLASSIFIED)
+    """The topic, or 'unclassified'; a literal (not a bound parameter), so that PostgreSQL sees the
+    SELECT and GROUP BY expressions as the same one."""
+    return func.coalesce(Comment.topic, literal_column(f"'{UNCLASSIFIED}'"))
 
 
 def topic_breakdown(filters: DashboardFilters) -> list[dict[str, Any]]:
