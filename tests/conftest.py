@@ -58,6 +58,13 @@ def migrate_to_head(url: str, model_dir: Path, instance: Path) -> None:
     app = make_app(url, model_dir, instance)
     with app.app_context():
         upgrade()
+    release_database(app)
+
+
+def release_database(app: Flask) -> None:
+    """Close every connection the app holds, so none is left for the garbage collector."""
+    with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -110,9 +117,7 @@ def app(database_url: str, model_dir: Path, tmp_path: Path, app_settings: dict) 
     instance.mkdir()
     application = make_app(database_url, model_dir, instance, **app_settings)
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    release_database(application)
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from moderation import demo, service
-from moderation.extensions import db
 from moderation.models import Role
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, release_database
 from tests.livesite import gunicorn
 
 pytestmark = pytest.mark.browser
@@ -49,7 +48,7 @@ def test_reader_posts_moderator_approves_comment_appears(app, database_url, mode
     with app.app_context():
         demo.load_demo()
         service.create_user("mia", PASSWORD, Role.MODERATOR)
-        db.engine.dispose()
+    release_database(app)
     with gunicorn(database_url, model_dir, tmp_path, workers=1) as (base, _):
         browser.get(f"{base}/articles/ai-multi-cloud-strategy")
         assert "Latest Comments (6)" in browser.page_source

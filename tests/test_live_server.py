@@ -20,6 +20,7 @@ from sqlalchemy import select
 from moderation import demo
 from moderation.extensions import db
 from moderation.models import Comment
+from tests.conftest import release_database
 from tests.livesite import gunicorn
 
 pytestmark = pytest.mark.server
@@ -72,7 +73,7 @@ def worker_pids(master: int) -> list[int]:
 def test_concurrent_posts_are_stored_exactly_once_even_when_a_worker_dies(app, database_url, model_dir, tmp_path):
     with app.app_context():
         demo.load_demo()
-        db.engine.dispose()
+    release_database(app)
     with gunicorn(database_url, model_dir, tmp_path) as (base, master):
         results: list[tuple[str, int | str]] = []
         stop = time.monotonic() + SECONDS
@@ -92,7 +93,7 @@ def test_concurrent_posts_are_stored_exactly_once_even_when_a_worker_dies(app, d
     assert len(accepted) >= CLIENTS, codes
     with app.app_context():
         stored = Counter(db.session.scalars(select(Comment.body).where(Comment.author.like("reader%"))))
-        db.engine.dispose()
+    release_database(app)
     assert all(stored[body] == 1 for body in accepted)
     assert max(stored.values()) == 1
     assert after == 200

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 
 from moderation.extensions import db
 from moderation.models import CommentStatus
-from tests.conftest import make_app
+from tests.conftest import make_app, release_database
 from tests.helpers import count_comments, latest_comment, post_comment
 
 
@@ -58,8 +58,7 @@ def test_unreachable_database_is_a_503_and_recovers(tmp_path: Path, model_dir: P
     if migrated_database.startswith("sqlite:///"):
         missing.write_bytes(Path(migrated_database.removeprefix("sqlite:///")).read_bytes())
         assert client.get("/").status_code == 200
-    with app.app_context():
-        db.engine.dispose()
+    release_database(app)
 
 
 def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_path, database_url, model_dir):
@@ -80,8 +79,7 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
     assert "Classified 7 comments." in result.output
     assert count_comments(fixed, topic=None) == 0
     for application in (app, fixed):
-        with application.app_context():
-            db.engine.dispose()
+        release_database(application)
 
 
 def test_queue_warns_when_the_model_is_unavailable(tmp_path, database_url):
@@ -96,5 +94,4 @@ def test_queue_warns_when_the_model_is_unavailable(tmp_path, database_url):
     token = csrf_from(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"username": "mod", "password": PASSWORD, "csrf_token": token})
     assert "The topic model is unavailable" in client.get("/moderation").get_data(as_text=True)
-    with app.app_context():
-        db.engine.dispose()
+    release_database(app)
