@@ -67,7 +67,7 @@ def dashboard_view():
                                              ("positive", "neutral", "negative"),
                                              "Sentiment split per topic"),
         trend_chart=charts.line_chart(figures["trend"], TOPICS, "Comments per topic over time"),
-        representatives=dashboard.representatives(filters),
+        representatives=dashboard.representatives(filters), topics=TOPICS,
     )
 
 
