@@ -7,7 +7,8 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from moderation import queries, service
+from moderation import dashboard, queries, service
+from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
 from moderation.models import Article, Role
@@ -16,6 +17,7 @@ bp = Blueprint("comments", __name__)
 
 AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
 PUBLISHED = "Thank you! Your comment is published."
+FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
 
 
 def page_arg() -> int:
@@ -51,17 +53,9 @@ def render_article(article: Article, form: CommentForm, status: int = 200):
     comments = queries.approved_comments(article, page_arg(), current_app.config["COMMENTS_PER_PAGE"])
     breakdown = None
     if current_user.is_authenticated and current_user.has_role(Role.EDITOR, Role.ADMIN):
-        from moderation import dashboard
-
         breakdown = dashboard.article_breakdown(article.id)
     return render_template("comments/article.html", article=article, comments=comments,
-                           form=form, breakdown=breakdown, limits=service_limits()), status
-
-
-def service_limits() -> dict[str, int]:
-    from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
-
-    return {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
+                           form=form, breakdown=breakdown, limits=FIELD_LIMITS), status
 
 
 def comment_limit() -> str:
