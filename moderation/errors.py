@@ -52,11 +52,9 @@ def _csrf_error(error: CSRFError):
 
 
 def _http_error(error: HTTPException):
-    headers = dict(error.get_headers()) if error.code == 429 else {}
     body, status = error_response(error.code or 500, _message_for(error))
-    if headers.get("Retry-After") and not isinstance(body, str):
-        body.headers["Retry-After"] = headers["Retry-After"]
-    return body, status, {k: v for k, v in headers.items() if k == "Retry-After"}
+    retry_after = dict(error.get_headers()).get("Retry-After")
+    return body, status, {"Retry-After": retry_after} if retry_after else {}
 
 
 def _message_for(error: HTTPException) -> str:
