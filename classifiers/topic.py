@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -20,7 +21,12 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.metrics import (
+    cohen_kappa_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -204,13 +210,9 @@ def train(
 
 def labeling_agreement(rows: Sequence[LabeledComment]) -> dict[str, Any]:
     """Cohen's kappa between the first and the independent second reading of real rows."""
-    from sklearn.metrics import cohen_kappa_score
-
     if not dataset.SECOND_READ_CSV.exists():
         return {"kappa": None, "n": 0}
     first = {r.comment_id: r.topic for r in rows if r.comment_id}
-    import csv
-
     with dataset.SECOND_READ_CSV.open(newline="", encoding="utf-8") as handle:
         pairs = [(first[r["comment_id"]], r["topic"]) for r in csv.DictReader(handle)
                  if r["comment_id"] in first]

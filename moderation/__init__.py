@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import event
 
 from moderation import classification, config
 from moderation.extensions import csrf, db, limiter, login_manager, migrate
@@ -43,8 +44,6 @@ def register_extensions(app: Flask) -> None:
 
 def _configure_sqlite(app: Flask) -> None:
     """WAL, a busy timeout and foreign keys on every new SQLite connection."""
-    from sqlalchemy import event
-
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return

@@ -18,7 +18,6 @@ from moderation.models import Role, User
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to see that page."
-STAFF_ROLES = {Role.MODERATOR: (Role.MODERATOR, Role.ADMIN), Role.EDITOR: (Role.EDITOR, Role.ADMIN)}
 
 
 @login_manager.user_loader

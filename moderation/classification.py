@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from classifiers import Analysis, Analyzer, ModelUnavailable, load_analyzer
+from classifiers.topic import ARTIFACT_NAME, default_model_dir
 
 log = logging.getLogger(__name__)
 _cache: dict[tuple[str, float], Analyzer] = {}
@@ -29,8 +30,6 @@ def init_app(app: Flask) -> None:
 
 def _load_cached(model_dir: Path | None, auto_train: bool) -> Analyzer:
     """One Analyzer per artifact per process, however many apps the process creates."""
-    from classifiers.topic import ARTIFACT_NAME, default_model_dir
-
     folder = model_dir or default_model_dir()
     artifact = folder / ARTIFACT_NAME
     with _lock:
