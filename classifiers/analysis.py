@@ -79,7 +79,7 @@ class Analyzer:
 
     def explain(self, text: str, top: int = 5) -> list[Term]:
         """Return the words and phrases that pushed this comment toward its topic, strongest first."""
-        chosen = self.analyze(text).topic
+        chosen = self.model.decide(self.model.probabilities([text]))[0]  # no VADER needed here
         features = self.model.pipeline.named_steps["features"]
         words = dict(features.transformer_list)["words"]
         classifier = self.model.pipeline.named_steps["classifier"]
