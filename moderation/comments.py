@@ -12,20 +12,13 @@ from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
 from moderation.models import Article, Role
+from moderation.params import page_arg
 
 bp = Blueprint("comments", __name__)
 
 AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
 PUBLISHED = "Thank you! Your comment is published."
 FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
-
-
-def page_arg() -> int:
-    """The `page` query parameter; anything but a positive number is a 400."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or int(raw) > 100_000:
-        abort(400, "The page number must be a positive whole number.")
-    return int(raw)
 
 
 def article_or_404(slug: str) -> Article:

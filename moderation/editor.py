@@ -15,6 +15,7 @@ from moderation import charts, dashboard, queries
 from moderation.auth import roles_required
 from moderation.dashboard import DashboardFilters
 from moderation.models import CommentStatus, Role
+from moderation.params import article_arg
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITORS = (Role.EDITOR, Role.ADMIN)
@@ -39,9 +40,7 @@ def parse_filters() -> DashboardFilters:
         abort(400, "The start date must be on or before the end date.")
     if start and end and (end - start).days > MAX_RANGE_DAYS:
         abort(400, "The date range can be at most ten years.")
-    article = request.args.get("article") or None
-    if article is not None and not article.isdigit():
-        abort(400, "The article filter must be an article number.")
+    article = article_arg()
     statuses = request.args.get("statuses", "approved")
     chosen = {"approved": (CommentStatus.APPROVED,), "all": tuple(CommentStatus)}.get(statuses)
     if chosen is None:
@@ -51,7 +50,7 @@ def parse_filters() -> DashboardFilters:
         abort(400, "Trends can be by 'day' or 'week'.")
     kept = {k: request.args[k] for k in ("start", "end", "article", "statuses", "by")
             if request.args.get(k)}
-    return DashboardFilters(start, end, int(article) if article else None, chosen, granularity, kept)
+    return DashboardFilters(start, end, article, chosen, granularity, kept)
 
 
 @bp.get("", endpoint="dashboard")

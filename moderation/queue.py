@@ -8,9 +8,9 @@ from flask_login import current_user
 from classifiers import SENTIMENTS, TOPICS
 from moderation import queries, service
 from moderation.auth import roles_required
-from moderation.comments import page_arg
 from moderation.forms import ButtonForm, DecisionForm
 from moderation.models import ActionKind, CommentStatus, Role
+from moderation.params import article_arg, page_arg
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
@@ -29,12 +29,9 @@ def parse_filters() -> service.QueueFilters:
     sentiment = args.get("sentiment") or None
     if sentiment is not None and sentiment not in SENTIMENTS:
         abort(400, f"Unknown sentiment {sentiment!r}: use {', '.join(SENTIMENTS)}.")
-    article = args.get("article") or None
-    if article is not None and not article.isdigit():
-        abort(400, "The article filter must be an article number.")
     return service.QueueFilters(
         status=None if status == "all" else CommentStatus(status),
-        article_id=int(article) if article else None,
+        article_id=article_arg(),
         topic=None if topic == "unclassified" else topic,
         sentiment=sentiment, unclassified=topic == "unclassified",
         extra={k: args[k] for k in FILTER_KEYS if args.get(k)},

@@ -121,7 +121,8 @@ def test_filters_narrow_the_queue(client, staff, pending):
 
 
 @pytest.mark.parametrize("query", ["status=deleted", "topic=sports", "sentiment=angry",
-                                   "article=abc", "page=0", "status=pending'--"])
+                                   "article=abc", "article=99999999999999999999", "page=0",
+                                   "status=pending'--"])
 def test_bad_filter_values_are_a_clear_400(client, staff, query):
     staff.login()
     response = client.get(f"/moderation?{query}")
