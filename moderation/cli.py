@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 
 from moderation import demo, service
@@ -61,11 +61,12 @@ def create_user_command(username: str, role: str) -> None:
 @click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True)
 def classify_pending_command(batch_size: int) -> None:
     """Classify comments stored while the model was unavailable."""
-    total = service.count_unclassified()
-    if current_app.extensions.get("analyzer") is None:
-        raise click.ClickException(current_app.extensions.get("analyzer_error") or "no model")
-    with click.progressbar(length=total, label="Classifying", file=sys.stderr) as bar:
-        done = service.classify_pending(batch_size, progress=bar.update)
+    try:
+        with click.progressbar(length=service.count_unclassified(), label="Classifying",
+                               file=sys.stderr) as bar:
+            done = service.classify_pending(batch_size, progress=bar.update)
+    except service.NotAllowed as refused:
+        raise click.ClickException(str(refused)) from refused
     click.echo(f"Classified {done} comments.")
 
 

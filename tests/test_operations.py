@@ -74,6 +74,9 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
     assert response.status_code == 303
     assert latest_comment(app).topic is None
     assert count_comments(app, topic=None) == 7
+    refused = app.test_cli_runner().invoke(args=["classify-pending"])
+    assert refused.exit_code == 1 and "python -m classifiers train" in refused.output
+    assert count_comments(app, topic=None) == 7
     fixed = make_app(database_url, model_dir, tmp_path)
     result = fixed.test_cli_runner().invoke(args=["classify-pending"])
     assert "Classified 7 comments." in result.output
