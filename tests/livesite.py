@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_SLUG = "ai-multi-cloud-strategy"
 
 
 def free_port() -> int:
@@ -22,12 +27,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 3):
+def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 3, **extra_env: str):
     """Start gunicorn, wait until it answers, and always stop it (bounded in time)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret",
            "COMMENT_MODEL_DIR": str(model_dir), "MODEL_AUTO_TRAIN": "false",
-           "RATELIMIT_ENABLED": "false", "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": "4"}
+           "RATELIMIT_ENABLED": "false", "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": "4",
+           **extra_env}
     log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 (closed in finally)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
@@ -46,6 +52,33 @@ def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+class Reader:
+    """One browser-like client: GET the article for fresh tokens, then POST a comment."""
+
+    def __init__(self, base: str, name: str) -> None:
+        self.base, self.name = base, name
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+
+    def post_one(self, n: int) -> tuple[str, int]:
+        page = self.opener.open(f"{self.base}/articles/{DEMO_SLUG}", timeout=20).read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
+        body = f"{self.name} comment {n}"
+        data = urllib.parse.urlencode({"csrf_token": csrf, "submission_token": token,
+                                       "author": self.name, "body": body, "website": ""}).encode()
+        try:
+            status = self.opener.open(f"{self.base}/articles/{DEMO_SLUG}/comments", data, timeout=20).status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        return body, status
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -21,38 +19,11 @@ from moderation import demo
 from moderation.extensions import db
 from moderation.models import Comment
 from tests.conftest import release_database
-from tests.livesite import gunicorn
+from tests.livesite import DEMO_SLUG, Reader, gunicorn
 
 pytestmark = pytest.mark.server
 CLIENTS, SECONDS = 16, 6.0
-SLUG = "ai-multi-cloud-strategy"
 
-
-class Reader:
-    """One browser-like client: GET the article for fresh tokens, then POST a comment."""
-
-    def __init__(self, base: str, name: str) -> None:
-        self.base, self.name = base, name
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-
-    def post_one(self, n: int) -> tuple[str, int]:
-        page = self.opener.open(f"{self.base}/articles/{SLUG}", timeout=20).read().decode()
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page).group(1)
-        body = f"{self.name} comment {n}"
-        data = urllib.parse.urlencode({"csrf_token": csrf, "submission_token": token,
-                                       "author": self.name, "body": body, "website": ""}).encode()
-        try:
-            status = self.opener.open(f"{self.base}/articles/{SLUG}/comments", data, timeout=20).status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        return body, status
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def load(base: str, results: list[tuple[str, int | str]], stop: float, name: str) -> None:
@@ -86,7 +57,7 @@ def test_concurrent_posts_are_stored_exactly_once_even_when_a_worker_dies(app, d
         os.kill(victims[0], signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=60)
-        after = urllib.request.urlopen(f"{base}/articles/{SLUG}", timeout=10).status
+        after = urllib.request.urlopen(f"{base}/articles/{DEMO_SLUG}", timeout=10).status
     codes = Counter(status for _, status in results)
     assert codes[500] == 0, codes
     accepted = [body for body, status in results if status == 303]
