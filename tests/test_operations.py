@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
 
 from moderation.extensions import db
 from moderation.models import CommentStatus
-from tests.conftest import make_app, release_database
+from tests.conftest import make_app, migrate_to_head, postgres_url, release_database
 from tests.helpers import count_comments, latest_comment, post_comment
 
 
@@ -46,19 +49,47 @@ def test_create_user_refuses_bad_input(runner, args, stdin, message):
     assert result.exit_code != 0 and message in result.output
 
 
+@contextmanager
+def database_that_comes_later(tmp_path: Path, migrated_database: str, model_dir: Path):
+    """A database URL that does not answer yet, and a function that brings it up (migrated)."""
+    if not postgres_url():
+        missing = tmp_path / "not-yet" / "db.sqlite3"
+
+        def bring_up() -> None:
+            missing.parent.mkdir()
+            missing.write_bytes(Path(migrated_database.removeprefix("sqlite:///")).read_bytes())
+
+        yield f"sqlite:///{missing}", bring_up
+        return
+    name = f"moderation_later_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    url = migrated_database.rsplit("/", 1)[0] + "/" + name
+
+    def bring_up() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        migrate_to_head(url, model_dir, tmp_path)
+
+    try:
+        yield url, bring_up
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def test_unreachable_database_is_a_503_and_recovers(tmp_path: Path, model_dir: Path, migrated_database: str):
-    missing = tmp_path / "not-yet" / "db.sqlite3"
-    app = make_app(f"sqlite:///{missing}", model_dir, tmp_path)
-    client = app.test_client()
-    response = client.get("/articles/ai-multi-cloud-strategy")
-    assert response.status_code == 503
-    assert "database is unreachable" in response.get_data(as_text=True)
-    assert "Traceback" not in response.get_data(as_text=True)
-    missing.parent.mkdir()
-    if migrated_database.startswith("sqlite:///"):
-        missing.write_bytes(Path(migrated_database.removeprefix("sqlite:///")).read_bytes())
+    with database_that_comes_later(tmp_path, migrated_database, model_dir) as (url, bring_up):
+        app = make_app(url, model_dir, tmp_path)
+        client = app.test_client()
+        response = client.get("/articles/ai-multi-cloud-strategy")
+        assert response.status_code == 503
+        assert "database is unreachable" in response.get_data(as_text=True)
+        assert "Traceback" not in response.get_data(as_text=True)
+        bring_up()
         assert client.get("/").status_code == 200
-    release_database(app)
+        release_database(app)
 
 
 def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_path, database_url, model_dir):
