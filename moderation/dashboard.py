@@ -45,30 +45,59 @@ def topic_label():
     return func.coalesce(Comment.topic, literal_column(f"'{UNCLASSIFIED}'"))
 
 
-def topic_breakdown(filters: DashboardFilters) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Fact:
+    """Aggregates for one (status, topic) pair: the database's answer to one GROUP BY."""
+
+    status: CommentStatus
+    topic: str
+    count: int
+    positive: int
+    neutral: int
+    negative: int
+    compound_sum: float
+    compound_count: int
+
+
+def facts(filters: DashboardFilters) -> list[Fact]:
+    """One scan for every count on the page: per status and topic (at most 3 x 6 rows)."""
+    sentiment_counts = [func.sum(case((Comment.sentiment == s, 1), else_=0))
+                        for s in ("positive", "neutral", "negative")]
+    query = scoped(select(Comment.status, topic_label(), func.count(Comment.id), *sentiment_counts,
+                          func.sum(Comment.sentiment_compound), func.count(Comment.sentiment_compound)),
+                   filters, with_status=False).group_by(Comment.status, topic_label())
+    return [Fact(status, topic, int(n), int(pos or 0), int(neu or 0), int(neg or 0),
+                 float(total or 0), int(scored))
+            for status, topic, n, pos, neu, neg, total, scored in db.session.execute(query)]
+
+
+def _selected(found: list[Fact], filters: DashboardFilters) -> list[Fact]:
+    return [f for f in found if f.status in filters.statuses]
+
+
+def topic_breakdown(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
     """Count and share of comments per topic."""
-    query = scoped(select(topic_label(), func.count(Comment.id)), filters).group_by(topic_label())
-    counts = dict(db.session.execute(query).all())
+    counts: dict[str, int] = {}
+    for fact in _selected(facts(filters) if found is None else found, filters):
+        counts[fact.topic] = counts.get(fact.topic, 0) + fact.count
     total = sum(counts.values())
     return [{"topic": t, "count": counts.get(t, 0),
              "share": round(counts.get(t, 0) / total, 4) if total else 0.0}
             for t in TOPIC_ORDER if t != UNCLASSIFIED or counts.get(t)]
 
 
-def sentiment_by_topic(filters: DashboardFilters) -> list[dict[str, Any]]:
+def sentiment_by_topic(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
     """Positive/neutral/negative split and mean compound score per topic."""
-    columns = [func.sum(case((Comment.sentiment == s, 1), else_=0))
-               for s in ("positive", "neutral", "negative")]
-    query = scoped(select(Comment.topic, *columns, func.avg(Comment.sentiment_compound),
-                          func.count(Comment.id)), filters)
-    query = query.where(Comment.topic.is_not(None)).group_by(Comment.topic)
-    found = {row[0]: row[1:] for row in db.session.execute(query)}
+    selected = _selected(facts(filters) if found is None else found, filters)
     rows = []
     for topic in TOPICS:
-        positive, neutral, negative, mean, total = found.get(topic, (0, 0, 0, None, 0))
-        rows.append({"topic": topic, "positive": int(positive or 0), "neutral": int(neutral or 0),
-                     "negative": int(negative or 0), "total": int(total or 0),
-                     "mean_compound": round(float(mean), 4) if mean is not None else None})
+        mine = [f for f in selected if f.topic == topic]
+        scored = sum(f.compound_count for f in mine)
+        rows.append({"topic": topic, "positive": sum(f.positive for f in mine),
+                     "neutral": sum(f.neutral for f in mine), "negative": sum(f.negative for f in mine),
+                     "total": sum(f.count for f in mine),
+                     "mean_compound": round(sum(f.compound_sum for f in mine) / scored, 4)
+                     if scored else None})
     return rows
 
 
@@ -99,32 +128,29 @@ def trend(filters: DashboardFilters) -> list[dict[str, Any]]:
             for r in by_period.values()]
 
 
-def moderation_by_topic(filters: DashboardFilters) -> list[dict[str, Any]]:
-    """Approved, rejected and pending per topic, and the median minutes to a decision."""
-    columns = [func.sum(case((Comment.status == s, 1), else_=0)) for s in CommentStatus]
-    query = scoped(select(topic_label(), *columns), filters, with_status=False).group_by(topic_label())
-    found = {row[0]: row[1:] for row in db.session.execute(query)}
-    return [{"topic": t, **{s.value: int(found.get(t, (0, 0, 0))[i] or 0)
-                            for i, s in enumerate(CommentStatus)},
+def moderation_by_topic(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
+    """Approved, rejected and pending per topic (every status), and the median minutes to a decision."""
+    found = facts(filters) if found is None else found
+    counts = {(f.topic, f.status): f.count for f in found}
+    present = {f.topic for f in found}
+    return [{"topic": t, **{s.value: counts.get((t, s), 0) for s in CommentStatus},
              "median_minutes_to_decision": median_minutes(filters, t)}
-            for t in TOPIC_ORDER if t != UNCLASSIFIED or t in found]
+            for t in TOPIC_ORDER if t != UNCLASSIFIED or t in present]
 
 
-def minutes_to_decision():
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", Comment.decided_at - Comment.created_at) / 60.0
-    return (func.julianday(Comment.decided_at) - func.julianday(Comment.created_at)) * 1440.0
+def topic_is(topic: str):
+    """A topic condition the (topic, ...) indexes can use, unlike a test on topic_label()."""
+    return Comment.topic.is_(None) if topic == UNCLASSIFIED else Comment.topic == topic
 
 
 def median_minutes(filters: DashboardFilters, topic: str) -> float | None:
-    """Median via ORDER BY + OFFSET, which both SQLite and PostgreSQL run in the database."""
-    base = scoped(select(minutes_to_decision().label("m")), filters, with_status=False)
-    base = base.where(topic_label() == topic, Comment.decided_at.is_not(None),
-                      Comment.status != CommentStatus.PENDING)
+    """Median of the stored decision_minutes: ORDER BY + OFFSET along the (topic, minutes) index."""
+    base = scoped(select(Comment.decision_minutes), filters, with_status=False)
+    base = base.where(topic_is(topic), Comment.decision_minutes.is_not(None))
     count = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     if not count:
         return None
-    ordered = base.order_by("m")
+    ordered = base.order_by(Comment.decision_minutes)
     middle = [db.session.scalar(ordered.offset(i).limit(1)) for i in {(count - 1) // 2, count // 2}]
     return round(sum(float(m) for m in middle) / len(middle), 2)
 
@@ -133,37 +159,41 @@ def representatives(filters: DashboardFilters, per_kind: int = 3) -> dict[str, d
     """Per topic: the most confident, most positive and most negative approved comments."""
     approved = DashboardFilters(filters.start, filters.end, filters.article_id,
                                 (CommentStatus.APPROVED,))
-    orders = {"confident": Comment.topic_confidence.desc(),
-              "positive": Comment.sentiment_compound.desc(),
-              "negative": Comment.sentiment_compound.asc()}
+    # The tie-break runs in the same direction as the main key, so each ORDER BY is a walk along
+    # the (status, topic, key) index and needs no sort.
+    orders = {"confident": (Comment.topic_confidence.desc(), Comment.id.desc()),
+              "positive": (Comment.sentiment_compound.desc(), Comment.id.desc()),
+              "negative": (Comment.sentiment_compound.asc(), Comment.id.asc())}
     result: dict[str, dict[str, list]] = {}
     for topic in TOPICS:
         base = scoped(select(Comment.id, Comment.author, Comment.body, Comment.topic_confidence,
                              Comment.sentiment_compound, Article.slug, Article.title)
                       .join(Article), approved).where(Comment.topic == topic)
         result[topic] = {kind: [row._asdict() for row in db.session.execute(
-            base.order_by(order, Comment.id).limit(per_kind))] for kind, order in orders.items()}
+            base.order_by(*order).limit(per_kind))] for kind, order in orders.items()}
     return result
 
 
 def article_breakdown(article_id: int) -> dict[str, Any]:
     """The small breakdown editors see on an article page (approved comments)."""
     filters = DashboardFilters(article_id=article_id)
-    return {"topics": topic_breakdown(filters), "sentiment": sentiment_by_topic(filters)}
+    found = facts(filters)
+    return {"topics": topic_breakdown(filters, found), "sentiment": sentiment_by_topic(filters, found)}
 
 
 def summary(filters: DashboardFilters) -> dict[str, Any]:
     """Everything the dashboard shows, as plain values (also the JSON export)."""
+    found = facts(filters)
     return {
         "filters": {"start": filters.start and filters.start.isoformat(),
                     "end": filters.end and filters.end.isoformat(),
                     "article": filters.article_id,
                     "statuses": [s.value for s in filters.statuses],
                     "granularity": filters.granularity},
-        "topics": topic_breakdown(filters),
-        "sentiment_by_topic": sentiment_by_topic(filters),
+        "topics": topic_breakdown(filters, found),
+        "sentiment_by_topic": sentiment_by_topic(filters, found),
         "trend": trend(filters),
-        "moderation": moderation_by_topic(filters),
+        "moderation": moderation_by_topic(filters, found),
     }
 
 

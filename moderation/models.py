@@ -63,10 +63,15 @@ class Article(db.Model):
 
 class Comment(db.Model):
     __tablename__ = "comments"
+    # Each index serves a named reader: the queue, the article page, or a dashboard query that it
+    # covers (answered from the index alone, without reading the table).
     __table_args__ = (
-        Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_status_created_topic", "status", "created_at", "topic", "sentiment_compound"),
         Index("ix_comments_article_status_created", "article_id", "status", "created_at"),
-        Index("ix_comments_status_topic_sentiment", "status", "topic", "sentiment"),
+        Index("ix_comments_status_topic_sentiment", "status", "topic", "sentiment", "sentiment_compound"),
+        Index("ix_comments_status_topic_confidence", "status", "topic", "topic_confidence"),
+        Index("ix_comments_status_topic_compound", "status", "topic", "sentiment_compound"),
+        Index("ix_comments_topic_decision_minutes", "topic", "decision_minutes"),
         Index("ix_comments_created", "created_at"),
         Index("ix_comments_email", "email"),
     )
@@ -78,6 +83,8 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
+    # Minutes from submission to decision, stored when deciding so a median is an index walk.
+    decision_minutes: Mapped[float | None]
     status: Mapped[CommentStatus] = mapped_column(
         _enum(CommentStatus, "comment_status"), default=CommentStatus.PENDING
     )
@@ -101,6 +108,14 @@ class Comment(db.Model):
     @property
     def classified(self) -> bool:
         return self.topic is not None
+
+    def mark_decided(self) -> None:
+        """Record when this comment was decided, and how long it waited."""
+        self.decided_at = utcnow()
+        self.decision_minutes = (self.decided_at - (self.created_at or self.decided_at)).total_seconds() / 60
+
+    def mark_undecided(self) -> None:
+        self.decided_at = self.decision_minutes = None
 
 
 class User(UserMixin, db.Model):

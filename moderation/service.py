@@ -29,7 +29,6 @@ from moderation.models import (
     ModerationAction,
     Role,
     User,
-    utcnow,
 )
 
 MAX_WORD_CHARS = 120
@@ -152,7 +151,7 @@ def _by_token(token: str | None) -> Comment | None:
 def _publish_or_hold(comment: Comment, article: Article) -> None:
     comment.status = CommentStatus.PENDING if article.premoderated else CommentStatus.APPROVED
     if comment.status is CommentStatus.APPROVED:
-        comment.decided_at = utcnow()
+        comment.mark_decided()
     comment.actions.append(ModerationAction(action=ActionKind.SUBMIT, to_status=comment.status.value))
 
 
@@ -227,7 +226,7 @@ def decide(
         if comment.status is target:
             continue
         _transition(comment, action, target, user, reason)
-        comment.decided_at = utcnow()
+        comment.mark_decided()
         changed += 1
     db.session.commit()
     return changed
@@ -242,7 +241,7 @@ def undo(comment_id: int, user: User) -> Comment:
     if comment.status is CommentStatus.PENDING:
         raise NotAllowed("This comment is already waiting in the queue.")
     _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
-    comment.decided_at = None
+    comment.mark_undecided()
     db.session.commit()
     return comment
 

@@ -34,7 +34,7 @@ def known(app):
             created = datetime.fromisoformat(f"{day}T12:00:00")
             decided = None if minutes is None else created + timedelta(minutes=minutes)
             comment = Comment(article=article, author="Reader", body=body, created_at=created,
-                              decided_at=decided, status=status, topic=topic, topic_confidence=0.9,
+                              decided_at=decided, decision_minutes=minutes, status=status, topic=topic, topic_confidence=0.9,
                               sentiment=sentiment, sentiment_compound=compound)
             db.session.add(comment)
         db.session.commit()

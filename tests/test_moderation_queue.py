@@ -6,9 +6,17 @@ import re
 
 import pytest
 
-from moderation.models import CommentStatus, Role
+from moderation.extensions import db
+from moderation.models import Comment, CommentStatus, Role
 from tests.conftest import csrf_from
 from tests.helpers import actions_for, count_comments, latest_comment, post_comment
+
+
+def latest_comment_with_id(app, comment_id: int) -> Comment:
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        db.session.expunge(comment)
+        return comment
 
 
 @pytest.fixture
@@ -43,6 +51,8 @@ def test_approve_publishes_comment_and_writes_audit_row(client, app, staff, arti
     assert response.status_code == 303
     assert "Latest Comments (7)" in client.get(article.url).get_data(as_text=True)
     assert actions_for(app, pending[0])[-1] == ("approve", "approved", "moderator-user")
+    decided = latest_comment_with_id(app, pending[0])
+    assert decided.decided_at >= decided.created_at and 0 <= decided.decision_minutes < 5
 
 
 def test_reject_with_reason_records_it_and_stays_hidden(client, app, staff, article, pending):
@@ -97,6 +107,8 @@ def test_undo_returns_comment_to_queue_and_is_audited(client, app, staff, articl
     assert response.status_code == 303
     assert count_comments(app, status=CommentStatus.PENDING) == 3
     assert [a[0] for a in actions_for(app, pending[0])] == ["submit", "approve", "undo"]
+    undone = latest_comment_with_id(app, pending[0])
+    assert undone.decided_at is None and undone.decision_minutes is None
     assert "Latest Comments (6)" in client.get(article.url).get_data(as_text=True)
 
 

@@ -23,6 +23,30 @@ def test_migrations_build_exactly_the_models(app):
     assert diff == []
 
 
+def test_upgrade_backfills_decision_minutes_of_earlier_decisions(tmp_path: Path, model_dir: Path,
+                                                                 migrated_database: str):
+    from flask_migrate import downgrade, upgrade
+
+    with scratch_database(tmp_path, migrated_database) as url:
+        app = make_app(url, model_dir, tmp_path)
+        with app.app_context():
+            upgrade(revision="0001")
+            db.session.execute(text(
+                "INSERT INTO articles (id, slug, title, standfirst, body, published, premoderated, comments_open) "
+                "VALUES (1, 'a', 'A', '', '', '2026-11-01', TRUE, TRUE)"))
+            db.session.execute(text(
+                "INSERT INTO comments (article_id, author, body, created_at, decided_at, status) VALUES "
+                "(1, 'x', 'decided', '2026-11-01 12:00:00', '2026-11-01 12:45:00', 'approved'),"
+                "(1, 'y', 'waiting', '2026-11-01 12:00:00', NULL, 'pending')"))
+            db.session.commit()
+            upgrade()
+            minutes = dict(db.session.execute(text("SELECT body, decision_minutes FROM comments")).all())
+            db.session.commit()  # end the read's transaction: PostgreSQL's DROP INDEX waits for it
+            downgrade(revision="0001")
+        release_database(app)
+    assert minutes["decided"] == pytest.approx(45, abs=0.01) and minutes["waiting"] is None
+
+
 def test_load_demo_is_idempotent(app, runner):
     first = runner.invoke(args=["load-demo"])
     second = runner.invoke(args=["load-demo"])
@@ -50,6 +74,36 @@ def test_create_user_refuses_bad_input(runner, args, stdin, message):
 
 
 @contextmanager
+def postgres_admin(migrated_database: str):
+    """An autocommit connection to the test server, and a scratch database name dropped at the end."""
+    name = f"moderation_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    try:
+        yield admin, name, migrated_database.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def create_database(admin, name: str) -> None:
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+
+
+@contextmanager
+def scratch_database(tmp_path: Path, migrated_database: str):
+    """An empty database of the backend under test, removed afterwards."""
+    if not postgres_url():
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    with postgres_admin(migrated_database) as (admin, name, url):
+        create_database(admin, name)
+        yield url
+
+
+@contextmanager
 def database_that_comes_later(tmp_path: Path, migrated_database: str, model_dir: Path):
     """A database URL that does not answer yet, and a function that brings it up (migrated)."""
     if not postgres_url():
@@ -61,22 +115,13 @@ def database_that_comes_later(tmp_path: Path, migrated_database: str, model_dir:
 
         yield f"sqlite:///{missing}", bring_up
         return
-    name = f"moderation_later_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    url = migrated_database.rsplit("/", 1)[0] + "/" + name
+    with postgres_admin(migrated_database) as (admin, name, url):
 
-    def bring_up() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        migrate_to_head(url, model_dir, tmp_path)
+        def bring_up() -> None:
+            create_database(admin, name)
+            migrate_to_head(url, model_dir, tmp_path)
 
-    try:
         yield url, bring_up
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def test_unreachable_database_is_a_503_and_recovers(tmp_path: Path, model_dir: Path, migrated_database: str):
