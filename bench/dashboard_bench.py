@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -126,11 +127,14 @@ def main() -> None:
     if url.startswith("postgres"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     workdir = tempfile.mkdtemp(prefix="dashboard-bench-")
-    app = make_app(url or f"sqlite:///{workdir}/bench.sqlite3")
-    app.instance_path = workdir
-    for count in sizes:
-        fill(app, count)
-        measure(app, count)
+    try:
+        app = make_app(url or f"sqlite:///{workdir}/bench.sqlite3")
+        app.instance_path = workdir
+        for count in sizes:
+            fill(app, count)
+            measure(app, count)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # the 1M database is about 500 MB
 
 
 if __name__ == "__main__":

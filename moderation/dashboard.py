@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal_column, select
+from sqlalchemy import Select, func, literal_column, select
 
 from classifiers import TOPICS
 from moderation.extensions import db
@@ -60,15 +60,28 @@ class Fact:
 
 
 def facts(filters: DashboardFilters) -> list[Fact]:
-    """One scan for every count on the page: per status and topic (at most 3 x 6 rows)."""
-    sentiment_counts = [func.sum(case((Comment.sentiment == s, 1), else_=0))
-                        for s in ("positive", "neutral", "negative")]
-    query = scoped(select(Comment.status, topic_label(), func.count(Comment.id), *sentiment_counts,
+    """One scan for every count on the page, per status and topic.
+
+    The GROUP BY uses the plain columns of ix_comments_status_topic_sentiment, so SQLite streams the
+    groups along that covering index (a coalesce() or CASE per row costs 5x at 1M rows); the at most
+    3 x 6 x 4 aggregate rows are then folded into Facts here.
+    """
+    query = scoped(select(Comment.status, Comment.topic, Comment.sentiment, func.count(),
                           func.sum(Comment.sentiment_compound), func.count(Comment.sentiment_compound)),
-                   filters, with_status=False).group_by(Comment.status, topic_label())
-    return [Fact(status, topic, int(n), int(pos or 0), int(neu or 0), int(neg or 0),
-                 float(total or 0), int(scored))
-            for status, topic, n, pos, neu, neg, total, scored in db.session.execute(query)]
+                   filters, with_status=False)
+    query = query.group_by(Comment.status, Comment.topic, Comment.sentiment)
+    folded: dict[tuple[CommentStatus, str], dict[str, float]] = {}
+    for status, topic, sentiment, count, compound_sum, compound_count in db.session.execute(query):
+        fact = folded.setdefault((status, topic or UNCLASSIFIED), dict.fromkeys(
+            ("count", "positive", "neutral", "negative", "compound_sum", "compound_count"), 0))
+        fact["count"] += count
+        if sentiment in ("positive", "neutral", "negative"):
+            fact[sentiment] += count
+        fact["compound_sum"] += float(compound_sum or 0)
+        fact["compound_count"] += compound_count
+    return [Fact(status, topic, int(v["count"]), int(v["positive"]), int(v["neutral"]),
+                 int(v["negative"]), v["compound_sum"], int(v["compound_count"]))
+            for (status, topic), v in folded.items()]
 
 
 def _selected(found: list[Fact], filters: DashboardFilters) -> list[Fact]:
