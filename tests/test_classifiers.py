@@ -19,7 +19,6 @@ from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyz
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
 
-pytestmark = pytest.mark.nodb
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "moderation" / "demo" / "comments.csv"
 
