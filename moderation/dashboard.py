@@ -115,29 +115,41 @@ def sentiment_by_topic(filters: DashboardFilters, found: list[Fact] | None = Non
 
 
 def period_expression(granularity: str):
-    """The day or ISO-week start of created_at, as text, in the database's own dialect."""
+    """The day or ISO-week start of created_at, in the database's own dialect.
+
+    PostgreSQL groups by the bare date_trunc() timestamp: formatting it per row with to_char()
+    tripled the cost at 1M rows. period_label() names the groups afterwards.
+    """
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.date_trunc(granularity, Comment.created_at), "YYYY-MM-DD")
+        return func.date_trunc(granularity, Comment.created_at)
     if granularity == "week":  # SQLite: back up to Monday
         return func.date(Comment.created_at, "-6 days", "weekday 1")
     return func.date(Comment.created_at)
 
 
+def period_label(when: object) -> str:
+    """'2026-11-03' for a period start, whether the database gave a timestamp or text."""
+    return when.date().isoformat() if isinstance(when, datetime) else str(when)
+
+
 def trend(filters: DashboardFilters) -> list[dict[str, Any]]:
-    """Comments per topic and mean sentiment per day or week."""
+    """Comments per topic and mean sentiment per day or week (grouped on plain columns)."""
     period = period_expression(filters.granularity).label("period")
-    query = scoped(select(period, topic_label(), func.count(Comment.id),
-                          func.avg(Comment.sentiment_compound)), filters)
-    query = query.group_by(period, topic_label()).order_by(period)
+    query = scoped(select(period, Comment.topic, func.count(),
+                          func.sum(Comment.sentiment_compound), func.count(Comment.sentiment_compound)),
+                   filters)
+    query = query.group_by(period, Comment.topic).order_by(period)
     by_period: dict[str, dict[str, Any]] = {}
-    for when, topic, count, mean in db.session.execute(query):
-        row = by_period.setdefault(str(when), {"period": str(when), "total": 0, "_sum": 0.0,
-                                               **{t: 0 for t in TOPIC_ORDER}})
-        row[topic] = count
+    for when, topic, count, compound_sum, scored in db.session.execute(query):
+        label = period_label(when)
+        row = by_period.setdefault(label, {"period": label, "total": 0, "_sum": 0.0, "_scored": 0,
+                                           **{t: 0 for t in TOPIC_ORDER}})
+        row[topic or UNCLASSIFIED] += count
         row["total"] += count
-        row["_sum"] += float(mean or 0) * count
-    return [{**{k: v for k, v in r.items() if k != "_sum"},
-             "mean_compound": round(r["_sum"] / r["total"], 4) if r["total"] else None}
+        row["_sum"] += float(compound_sum or 0)
+        row["_scored"] += scored
+    return [{**{k: v for k, v in r.items() if not k.startswith("_")},
+             "mean_compound": round(r["_sum"] / r["_scored"], 4) if r["_scored"] else None}
             for r in by_period.values()]
 
 

@@ -142,3 +142,15 @@ def test_moderator_cannot_open_dashboard(client, staff):
     staff.login(Role.MODERATOR)
     assert client.get("/editor").status_code == 403
     assert client.get("/editor/export/comments.csv").status_code == 403
+
+
+def test_unclassified_comments_count_but_do_not_dilute_mean_sentiment(client, app, known, editor):
+    with app.app_context():
+        db.session.add(Comment(article_id=known, author="Reader", body="stored while the model was down",
+                               created_at=datetime(2026, 11, 2, 15), status=A))
+        db.session.commit()
+    day = {r["period"]: r for r in get_json(client)["trend"]}["2026-11-02"]
+    assert (day["total"], day["unclassified"], day["privacy"]) == (2, 1, 1)
+    assert day["mean_compound"] == -0.8
+    topics = {r["topic"]: r["count"] for r in get_json(client)["topics"]}
+    assert topics["unclassified"] == 1
