@@ -11,6 +11,7 @@ from typing import IO
 
 import click
 
+from classifiers import selection
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
 from classifiers.dataset import TOPICS_CSV
@@ -52,6 +53,28 @@ def train(model_dir: Path | None, data: Path, seed: int) -> None:
         "held_out_macro_f1": {k: v.get("macro_f1") for k, v in held_out.items()},
         "kappa": model.card["labeling"]["kappa"],
     }, indent=2))
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
+@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=selection.dataset.SELECTION_JSON, show_default=True,
+              help="Where to record the comparison (train reads it).")
+def select(data: Path, seed: int, out: Path) -> None:
+    """Compare candidate pipelines by cross-validation and record the winner for `train`."""
+    steps = topic_model.CV_FOLDS * len(topic_model.FEATURE_SETS)
+    with click.progressbar(length=steps, label="cross-validating", file=sys.stderr) as bar:
+        def advance(message: str) -> None:
+            bar.label = message
+            bar.update(1)
+
+        report = selection.select(data, seed, progress=advance)
+    selection.write(report, out)
+    say(f"wrote {out}")
+    click.echo(json.dumps({"chosen": report["chosen"], "threshold": report["threshold"]["other_below"],
+                           "candidates": report["candidates"]}, indent=2))
 
 
 @main.command()

@@ -13,6 +13,7 @@ TOPICS = ("privacy", "cost", "opportunity", "fairness", "other")
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_CSV = DATA_DIR / "topics.csv"
 SECOND_READ_CSV = DATA_DIR / "second_read.csv"
+SELECTION_JSON = DATA_DIR / "model_selection.json"
 TEST_FRACTION = 0.25
 
 

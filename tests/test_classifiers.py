@@ -10,12 +10,13 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 
-from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer
+from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer, selection
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
 
@@ -92,24 +93,67 @@ def test_model_card_records_provenance_and_metrics(model_dir):
     assert {"scikit-learn", "numpy", "python"} <= set(card["libraries"])
     for part in ("all", "civil_comments", "written"):
         assert 0 < card["held_out"][part]["macro_f1"] <= 1
-    assert card["labeling"]["n"] == 200 and card["labeling"]["kappa"] > 0.6
+    assert card["labeling"]["n"] >= 200 and card["labeling"]["kappa"] > 0.6
     assert card["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
 
 
-def test_same_data_and_seed_give_the_same_model(tmp_path):
-    rows = dataset.load_labeled()
-    sample = [r for i, r in enumerate(rows) if i % 4 == 0]
-    data = tmp_path / "sample.csv"
-    with data.open("w", newline="", encoding="utf-8") as handle:
+def write_sample(path: Path, keep: Callable[[int, dataset.LabeledComment], bool]) -> Path:
+    """Write the shipped rows that `keep` accepts as a small labeled CSV for quick training."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "topic", "source", "comment_id"])
-        writer.writerows([r.text, r.topic, r.source, r.comment_id] for r in sample)
+        writer.writerows([r.text, r.topic, r.source, r.comment_id]
+                         for i, r in enumerate(dataset.load_labeled()) if keep(i, r))
+    return path
+
+
+def first_of_each_stratum(limit: int) -> Callable[[int, dataset.LabeledComment], bool]:
+    """Keep the first `limit` rows of every topic/source pair, so every fold sees every class."""
+    seen: Counter[tuple[str, str]] = Counter()
+
+    def keep(_: int, row: dataset.LabeledComment) -> bool:
+        seen[(row.topic, row.source)] += 1
+        return seen[(row.topic, row.source)] <= limit
+
+    return keep
+
+
+def test_same_data_and_seed_give_the_same_model(tmp_path):
+    data = write_sample(tmp_path / "sample.csv", lambda i, _: i % 8 == 0)
     first = topic_model.train(tmp_path / "a", data)
     second = topic_model.train(tmp_path / "b", data)
     assert first.card["held_out"] == second.card["held_out"]
-    assert first.card["cross_validation"] == second.card["cross_validation"]
+    assert first.card["hyperparameters"] == second.card["hyperparameters"]
     texts = ["rent is too high", "they track my phone"]
     assert (first.probabilities(texts) == second.probabilities(texts)).all()
+
+
+def test_selection_compares_candidates_and_train_applies_the_winner(tmp_path):
+    data = write_sample(tmp_path / "sample.csv", first_of_each_stratum(40))
+    out = tmp_path / "selection.json"
+    result = run_cli("select", "--data", str(data), "--out", str(out), stdin="", model_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert "fold 3/3" in result.stderr and json.loads(result.stdout)["chosen"] == report["chosen"]
+    table = report["candidates"]
+    assert len(table) == len(selection.CANDIDATES)
+    best = max(table, key=lambda row: (row["criterion_macro_f1"], row["all_macro_f1"]))
+    assert report["chosen"]["name"] == best["name"]
+    assert report["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
+    assert {"all", "civil_comments", "written"} <= set(report["out_of_fold"])
+
+    model = topic_model.train(tmp_path / "m", data, selection_path=out)
+    assert model.card["hyperparameters"]["features"] == report["chosen"]["features"]
+    assert model.card["hyperparameters"]["C"] == report["chosen"]["c"]
+    assert model.threshold == report["threshold"]["other_below"]
+    assert model.card["selection"]["ran_on_this_data"] is True
+    assert model.card["cross_validation"]["oof"] == report["out_of_fold"]
+
+
+def test_shipped_selection_was_run_on_the_shipped_data(model_dir):
+    card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
+    assert card["selection"]["ran_on_this_data"] is True
+    assert "real comments" in card["selection"]["chosen"]["why"]
 
 
 def test_artifact_round_trip_gives_identical_answers(model_dir, analyzer):

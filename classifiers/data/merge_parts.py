@@ -37,7 +37,7 @@ def main() -> None:
         writer = csv.writer(handle)
         writer.writerow(["text", "topic", "source", "comment_id"])
         writer.writerows(rows)
-    second = read(PARTS / "labels_second_read.csv")
+    second = [r for part in sorted(PARTS.glob("labels_second_read*.csv")) for r in read(part)]
     with (HERE / "second_read.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["comment_id", "topic"])

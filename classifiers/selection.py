@@ -1,0 +1,121 @@
+"""Model selection by cross-validation: which features, how much regularisation, which threshold.
+
+Selection fits dozens of pipelines, so it runs on demand (`python -m classifiers select`) and
+writes its evidence to `classifiers/data/model_selection.json`. Training then fits the chosen
+pipeline once, which keeps `train` fast, and copies that evidence into the model card.
+
+The criterion is the out-of-fold macro-F1 on the *real* reader comments of the training split:
+they, not the comments we wrote, predict how the service will do on a news site.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from classifiers import dataset, topic
+from classifiers.dataset import TOPICS, LabeledComment
+
+REAL_SOURCE = "civil_comments"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    features: str
+    c: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.features}, C={self.c:g}"
+
+
+CANDIDATES = tuple(
+    Candidate(features, c) for features in topic.FEATURE_SETS for c in (1.0, 2.0, 4.0, 8.0)
+)
+
+
+def criterion_mask(rows: Sequence[LabeledComment]) -> np.ndarray:
+    """Score on real comments when there are any, else on every row."""
+    real = np.array([r.source == REAL_SOURCE for r in rows])
+    return real if real.any() else np.ones(len(rows), dtype=bool)
+
+
+def out_of_fold(
+    rows: Sequence[LabeledComment], seed: int, progress: Progress,
+) -> dict[Candidate, np.ndarray]:
+    """Out-of-fold class probabilities (TOPICS order) of every candidate.
+
+    Features are fitted inside each fold (no peeking at the held-in vocabulary); every C of a
+    feature set reuses that fold's matrices, which is what makes a full grid affordable.
+    """
+    texts = np.array([r.text for r in rows], dtype=object)
+    labels = np.array([r.topic for r in rows])
+    strata = [f"{r.topic}/{r.source}" for r in rows]
+    folds = StratifiedKFold(n_splits=topic.CV_FOLDS, shuffle=True, random_state=seed)
+    proba = {c: np.zeros((len(rows), len(TOPICS))) for c in CANDIDATES}
+    for number, (fit_idx, val_idx) in enumerate(folds.split(texts, strata), start=1):
+        for features in topic.FEATURE_SETS:
+            progress(f"fold {number}/{topic.CV_FOLDS}: {features} features")
+            union = topic.build_features(features)
+            fit_matrix = union.fit_transform(texts[fit_idx])
+            val_matrix = union.transform(texts[val_idx])
+            for candidate in (c for c in CANDIDATES if c.features == features):
+                classifier = topic.build_classifier(candidate.c, seed).fit(fit_matrix, labels[fit_idx])
+                order = [list(classifier.classes_).index(t) for t in TOPICS]
+                proba[candidate][val_idx] = classifier.predict_proba(val_matrix)[:, order]
+    return proba
+
+
+def select(
+    data_path: Path = dataset.TOPICS_CSV, seed: int = topic.SEED, progress: Progress = lambda _: None,
+) -> dict[str, Any]:
+    """Compare every candidate on the training split and return the evidence as plain JSON."""
+    rows = dataset.split(dataset.load_labeled(data_path), seed).train
+    truth = [r.topic for r in rows]
+    mask = criterion_mask(rows)
+    proba = out_of_fold(rows, seed, progress)
+    table = [score(candidate, proba[candidate], rows, mask) for candidate in CANDIDATES]
+    best = max(table, key=lambda entry: (entry["criterion_macro_f1"], entry["all_macro_f1"]))
+    chosen = next(c for c in CANDIDATES if c.name == best["name"])
+    threshold, by_threshold = topic.tune_threshold(
+        proba[chosen][mask], [t for t, keep in zip(truth, mask, strict=True) if keep]
+    )
+    predicted = topic.decide_topics(proba[chosen], threshold)
+    return {
+        "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path),
+                 "train_rows": len(rows)},
+        "seed": seed,
+        "folds": topic.CV_FOLDS,
+        "criterion": "out-of-fold macro-F1 on the real comments of the training split",
+        "candidates": table,
+        "chosen": {**asdict(chosen), "name": chosen.name, "why": (
+            f"highest {best['criterion_macro_f1']:.4f} out-of-fold macro-F1 on real comments "
+            f"among {len(CANDIDATES)} candidates (ties go to macro-F1 on all rows)")},
+        "threshold": {"other_below": threshold, "criterion_macro_f1_by_threshold": by_threshold},
+        "out_of_fold": topic.evaluate_predictions(rows, predicted),
+    }
+
+
+def score(
+    candidate: Candidate, proba: np.ndarray, rows: Sequence[LabeledComment], mask: np.ndarray,
+) -> dict[str, Any]:
+    """One row of the comparison table: macro-F1 on the criterion rows and on all rows."""
+    truth = np.array([r.topic for r in rows])
+    predicted = np.array(topic.decide_topics(proba, 0.0))
+    return {
+        "name": candidate.name,
+        "criterion_macro_f1": topic.macro_f1(truth[mask], predicted[mask]),
+        "all_macro_f1": topic.macro_f1(truth, predicted),
+    }
+
+
+def write(report: dict[str, Any], path: Path = dataset.SELECTION_JSON) -> None:
+    """Record the evidence beside the data it was computed on (it is committed, the model is not)."""
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
