@@ -284,7 +284,7 @@ def save(model: TopicModel, card: dict[str, Any], model_dir: Path) -> None:
     os.replace(card_tmp, model_dir / CARD_NAME)
 
 
-RETRAIN_HINT = "rebuild it with `python -m classifiers train` (a few seconds)"
+RETRAIN_HINT = "rebuild it with `python -m classifiers train` (about 15 s)"
 
 
 def load(model_dir: Path | None = None) -> TopicModel:
