@@ -19,10 +19,9 @@ ensure_venv() {
 }
 
 ensure_model() {
-  if [ ! -f "${COMMENT_MODEL_DIR:-models}/topic-model.joblib" ]; then
-    echo "==> training the topic model from classifiers/data/topics.csv"
-    .venv/bin/python -m classifiers train >/dev/null
-  fi
+  # Trains when the artifact is missing, unloadable or built from other labels (e.g. after a pull).
+  echo "==> topic model: checking it matches classifiers/data/topics.csv"
+  .venv/bin/python -m classifiers train --if-stale >/dev/null
 }
 
 as_root() {

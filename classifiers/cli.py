@@ -42,8 +42,14 @@ model_dir_option = click.option(
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
 @click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
-def train(model_dir: Path | None, data: Path, seed: int) -> None:
+@click.option("--if-stale", is_flag=True,
+              help="Do nothing when the artifact loads and was built from this data (for set-up scripts).")
+def train(model_dir: Path | None, data: Path, seed: int, if_stale: bool) -> None:
     """Rebuild the topic model from the labeled data and write its model card."""
+    if if_stale and topic_model.is_current(model_dir, data):
+        folder = model_dir or topic_model.default_model_dir()
+        say(f"the topic model in {folder} is up to date with {data.name}")
+        return
     model = topic_model.train(model_dir, data, seed, progress=say)
     held_out = model.card["held_out"]
     say(f"wrote {model.version} to {model_dir or topic_model.default_model_dir()}")

@@ -304,6 +304,15 @@ def load(model_dir: Path | None = None) -> TopicModel:
         raise ModelUnavailable(f"cannot load {artifact} ({exc.__class__.__name__}): {RETRAIN_HINT}") from exc
 
 
+def is_current(model_dir: Path | None = None, data_path: Path = dataset.TOPICS_CSV) -> bool:
+    """True when a loadable artifact exists and was built from exactly this data file."""
+    try:
+        model = load(model_dir)
+    except ModelUnavailable:
+        return False
+    return model.card.get("data", {}).get("sha256") == dataset.data_hash(data_path)
+
+
 def _read_card(card_path: Path) -> dict[str, Any]:
     try:
         return json.loads(card_path.read_text(encoding="utf-8"))

@@ -259,3 +259,21 @@ def test_written_comments_do_not_share_most_of_their_words():
 def test_demo_comments_are_not_training_data():
     texts = {r.text.strip() for r in dataset.load_labeled()}
     assert not texts & {r["body"].strip() for r in demo_rows()}
+
+
+def test_train_if_stale_skips_a_current_model_and_rebuilds_after_new_labels(tmp_path):
+    first = write_sample(tmp_path / "first.csv", first_of_each_stratum(30))
+    second = write_sample(tmp_path / "second.csv", first_of_each_stratum(35))
+    folder = tmp_path / "m"
+    built = run_cli("train", "--if-stale", "--data", str(first), stdin="", model_dir=folder)
+    assert built.returncode == 0 and "fitting" in built.stderr, built.stderr
+    artifact = (folder / topic_model.ARTIFACT_NAME).read_bytes()
+
+    current = run_cli("train", "--if-stale", "--data", str(first), stdin="", model_dir=folder)
+    assert current.returncode == 0 and "up to date" in current.stderr and current.stdout == ""
+    assert (folder / topic_model.ARTIFACT_NAME).read_bytes() == artifact
+
+    stale = run_cli("train", "--if-stale", "--data", str(second), stdin="", model_dir=folder)
+    assert stale.returncode == 0 and "fitting" in stale.stderr, stale.stderr
+    card = json.loads((folder / topic_model.CARD_NAME).read_text())
+    assert card["data"]["sha256"] == dataset.data_hash(second)
