@@ -36,7 +36,7 @@ SEED = 20261124
 MODEL_FAMILY = "topic-tfidf-logreg-v1"
 ARTIFACT_NAME = "topic-model.joblib"
 CARD_NAME = "model_card.json"
-DEFAULT_C = 8.0
+DEFAULT_C = 1.0
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.0, 0.65, 0.05))
 CV_FOLDS = 3
 Progress = Callable[[str], None]
@@ -221,11 +221,7 @@ def train(
         "family": MODEL_FAMILY,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
-        "data": {"path": data_path.name, "sha256": digest, "rows": len(rows),
-                 "train_rows": len(parts.train), "test_rows": len(parts.test),
-                 "per_topic": {t: sum(r.topic == t for r in rows) for t in TOPICS},
-                 "per_source": {s: sum(r.source == s for r in rows)
-                                for s in sorted({r.source for r in rows})}},
+        "data": data_summary(data_path.name, digest, rows, parts),
         "libraries": library_versions(),
         "hyperparameters": {"features": features, "C": c, "class_weight": "balanced"},
         **selection_summary(selection, digest, threshold),
@@ -235,6 +231,18 @@ def train(
     }
     save(model, card, model_dir)
     return TopicModel(pipeline, threshold, version, card)
+
+
+def data_summary(
+    name: str, digest: str, rows: Sequence[LabeledComment], parts: dataset.Split,
+) -> dict[str, Any]:
+    """What the model was trained on: enough to tell two trainings apart and to audit the mix."""
+    return {
+        "path": name, "sha256": digest, "rows": len(rows),
+        "train_rows": len(parts.train), "test_rows": len(parts.test),
+        "per_topic": {t: sum(r.topic == t for r in rows) for t in TOPICS},
+        "per_source": {s: sum(r.source == s for r in rows) for s in sorted({r.source for r in rows})},
+    }
 
 
 def selection_summary(selection: dict[str, Any] | None, digest: str, threshold: float) -> dict[str, Any]:
