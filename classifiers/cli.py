@@ -14,7 +14,7 @@ import click
 from classifiers import selection
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
-from classifiers.dataset import TOPICS_CSV
+from classifiers.dataset import SELECTION_JSON, TOPICS_CSV
 from classifiers.sentiment import label_for, sentiment_scores
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
@@ -66,7 +66,7 @@ def train(model_dir: Path | None, data: Path, seed: int, if_stale: bool) -> None
               default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
 @click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=selection.dataset.SELECTION_JSON, show_default=True,
+              default=SELECTION_JSON, show_default=True,
               help="Where to record the comparison (train reads it).")
 def select(data: Path, seed: int, out: Path) -> None:
     """Compare candidate pipelines by cross-validation and record the winner for `train`."""

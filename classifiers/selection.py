@@ -78,15 +78,13 @@ def select(
 ) -> dict[str, Any]:
     """Compare every candidate on the training split and return the evidence as plain JSON."""
     rows = dataset.split(dataset.load_labeled(data_path), seed).train
-    truth = [r.topic for r in rows]
+    truth = np.array([r.topic for r in rows])
     mask = criterion_mask(rows)
     proba = out_of_fold(rows, seed, progress)
-    table = [score(candidate, proba[candidate], rows, mask) for candidate in CANDIDATES]
+    table = [score(candidate, proba[candidate], truth, mask) for candidate in CANDIDATES]
     best = max(table, key=lambda entry: (entry["criterion_macro_f1"], entry["all_macro_f1"]))
     chosen = next(c for c in CANDIDATES if c.name == best["name"])
-    threshold, by_threshold = topic.tune_threshold(
-        proba[chosen][mask], [t for t, keep in zip(truth, mask, strict=True) if keep]
-    )
+    threshold, by_threshold = topic.tune_threshold(proba[chosen][mask], list(truth[mask]))
     predicted = topic.decide_topics(proba[chosen], threshold)
     return {
         "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path),
@@ -103,11 +101,8 @@ def select(
     }
 
 
-def score(
-    candidate: Candidate, proba: np.ndarray, rows: Sequence[LabeledComment], mask: np.ndarray,
-) -> dict[str, Any]:
+def score(candidate: Candidate, proba: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
     """One row of the comparison table: macro-F1 on the criterion rows and on all rows."""
-    truth = np.array([r.topic for r in rows])
     predicted = np.array(topic.decide_topics(proba, 0.0))
     return {
         "name": candidate.name,
