@@ -1,4 +1,4 @@
-"""`python -m classifiers train|evaluate|predict`: results on stdout, progress on stderr."""
+"""`python -m classifiers train|select|curve|evaluate|predict`: results on stdout, progress on stderr."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import IO
 
 import click
 
-from classifiers import selection
+from classifiers import curve, selection
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
 from classifiers.dataset import SELECTION_JSON, TOPICS_CSV
@@ -81,6 +81,35 @@ def select(data: Path, seed: int, out: Path) -> None:
     say(f"wrote {out}")
     click.echo(json.dumps({"chosen": report["chosen"], "threshold": report["threshold"]["other_below"],
                            "candidates": report["candidates"]}, indent=2))
+
+
+def parse_fractions(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[float, ...]:
+    """Read "0.25,0.5,1" into shares of the real training rows, each above 0 and at most 1."""
+    try:
+        fractions = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {value!r}") from None
+    if not all(0 < f <= 1 for f in fractions):
+        raise click.BadParameter("each fraction must be above 0 and at most 1")
+    return fractions
+
+
+@main.command(name="curve")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
+@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+@click.option("--fractions", default=",".join(f"{f:g}" for f in curve.DEFAULT_FRACTIONS),
+              show_default=True, callback=parse_fractions,
+              help="Shares of the real training rows to train on, comma-separated.")
+def learning_curve(data: Path, seed: int, fractions: tuple[float, ...]) -> None:
+    """Show how held-out macro-F1 on real comments grows with the real rows trained on."""
+    with click.progressbar(length=len(fractions), label="learning curve", file=sys.stderr) as bar:
+        def advance(message: str) -> None:
+            bar.label = message
+            bar.update(1)
+
+        report = curve.learning_curve(data, seed, fractions, progress=advance)
+    click.echo(json.dumps(report, indent=2))
 
 
 @main.command()

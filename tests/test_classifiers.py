@@ -94,7 +94,22 @@ def test_model_card_records_provenance_and_metrics(model_dir):
     for part in ("all", "civil_comments", "written"):
         assert 0 < card["held_out"][part]["macro_f1"] <= 1
     assert card["labeling"]["n"] >= 200 and card["labeling"]["kappa"] > 0.6
+    assert 0 < card["labeling"]["second_reading_macro_f1"] <= 1
     assert card["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
+    for part in ("all", "civil_comments", "written"):
+        low, high = card["held_out"][part]["macro_f1_ci95"]
+        assert low <= card["held_out"][part]["macro_f1"] <= high
+
+
+def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_rows():
+    truth = ["privacy", "cost", "other", "other", "fairness", "other", "cost", "other"] * 5
+    predicted = ["privacy", "other", "other", "cost", "fairness", "other", "cost", "other"] * 5
+    small = topic_model.bootstrap_macro_f1(truth, predicted)
+    large = topic_model.bootstrap_macro_f1(truth * 20, predicted * 20)
+    figure = topic_model.macro_f1(truth, predicted)
+    assert small[0] < figure < small[1] and large[0] < figure < large[1]
+    assert large[1] - large[0] < (small[1] - small[0]) / 2
+    assert topic_model.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
 
 
 def write_sample(path: Path, keep: Callable[[int, dataset.LabeledComment], bool]) -> Path:
@@ -148,6 +163,29 @@ def test_selection_compares_candidates_and_train_applies_the_winner(tmp_path):
     assert model.threshold == report["threshold"]["other_below"]
     assert model.card["selection"]["ran_on_this_data"] is True
     assert model.card["cross_validation"]["oof"] == report["out_of_fold"]
+
+
+def test_learning_curve_trains_on_growing_shares_of_the_real_rows(tmp_path):
+    data = write_sample(tmp_path / "sample.csv", first_of_each_stratum(60))
+    result = run_cli("curve", "--data", str(data), "--fractions", "0.5,1", stdin="", model_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    half, full = report["points"]
+    assert [half["fraction"], full["fraction"]] == [0.5, 1.0]
+    assert half["real_train_rows"] == round(full["real_train_rows"] / 2)
+    assert sum(full["real_train_rows_per_topic"].values()) == full["real_train_rows"]
+    held_out = [r for r in dataset.split(dataset.load_labeled(data), topic_model.SEED).test
+                if r.source == "civil_comments"]
+    assert report["held_out_real_rows"] == len(held_out)
+    assert all(0 <= p["macro_f1"] <= 1 and set(p["f1_per_topic"]) == set(TOPICS) for p in report["points"])
+    assert "fitting on 50% of the real training rows" in result.stderr
+
+
+@pytest.mark.parametrize("fractions", ["0,1", "1.5", "half"])
+def test_learning_curve_refuses_fractions_outside_zero_to_one(tmp_path, fractions):
+    result = run_cli("curve", "--fractions", fractions, stdin="", model_dir=tmp_path)
+    assert result.returncode == 2 and "Invalid value for '--fractions'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_shipped_selection_was_run_on_the_shipped_data(model_dir):
