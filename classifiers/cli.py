@@ -118,12 +118,15 @@ def learning_curve(data: Path, seed: int, fractions: tuple[float, ...]) -> None:
               show_default=True, help="CSV with body,topic,sentiment columns (smoke test).")
 def evaluate(model_dir: Path | None, demo: Path) -> None:
     """Print the held-out metrics from the card and the demo smoke test, as JSON."""
-    analyzer = load_analyzer(model_dir, train_if_missing=True)
+    analyzer = open_analyzer(model_dir)
+    card = analyzer.model.card
     report = {
         "version": analyzer.version,
-        "held_out": analyzer.model.card["held_out"],
-        "cross_validation": analyzer.model.card["cross_validation"],
-        "labeling": analyzer.model.card["labeling"],
+        "threshold": card["threshold"],
+        "held_out": card["held_out"],
+        "held_out_without_threshold": card["held_out_without_threshold"],
+        "cross_validation": card["cross_validation"],
+        "labeling": card["labeling"],
         "demo": demo_agreement(analyzer, demo) if demo.exists() else None,
     }
     click.echo(json.dumps(report, indent=2))
@@ -148,31 +151,48 @@ def demo_agreement(analyzer: Analyzer, demo: Path) -> dict[str, object]:
 
 def read_bodies(stream: IO[str], plain: bool) -> Iterator[str]:
     """Yield comment texts from JSON lines (`body` field) or plain lines."""
-    for number, line in enumerate(stream, start=1):
+    for number, line in numbered_lines(stream):
         if plain:
             yield line.rstrip("\n")
-            continue
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            yield str(record["body"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise click.ClickException(
-                f"line {number}: expected a JSON object with a \"body\" field ({exc})"
-            ) from exc
+        elif line.strip():
+            yield body_of(number, line)
 
 
-def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
-    """Group an iterator into lists of at most `size`, keeping order."""
-    batch: list[str] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def numbered_lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
+    """Number the input lines; undecodable bytes become an error naming the line, not a traceback."""
+    number = 0
+    try:
+        for number, line in enumerate(stream, start=1):
+            yield number, line
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"line {number + 1}: not valid UTF-8 ({exc.reason})") from exc
+
+
+def body_of(number: int, line: str) -> str:
+    """The `body` string of one JSON line, or an error that says which line and why."""
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise bad_line(number, f"not JSON: {exc}") from exc
+    if not isinstance(record, dict):
+        raise bad_line(number, f"got a JSON {type(record).__name__}")
+    if "body" not in record:
+        raise bad_line(number, "it has no \"body\" field")
+    if not isinstance(record["body"], str):
+        raise bad_line(number, f"\"body\" must be text, got {type(record['body']).__name__}")
+    return record["body"]
+
+
+def bad_line(number: int, why: str) -> click.ClickException:
+    return click.ClickException(f'line {number}: expected a JSON object with a "body" field ({why})')
+
+
+def open_analyzer(model_dir: Path | None) -> Analyzer:
+    """Load (or first build) the model; a refused artifact is a one-line error with the fix."""
+    try:
+        return load_analyzer(model_dir, train_if_missing=True)
+    except topic_model.ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
@@ -180,12 +200,29 @@ def batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
 @click.option("--plain", is_flag=True, help="Input is plain text, one comment per line.")
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 def predict(model_dir: Path | None, plain: bool, source: IO[str]) -> None:
-    """Classify comments from SOURCE (a file, or - for stdin): one JSON line out per input."""
-    analyzer = load_analyzer(model_dir, train_if_missing=True)
+    """Classify comments from SOURCE (a file, or - for stdin): one JSON line out per input.
+
+    A bad line stops the run with an error naming it; every line before it has been written.
+    """
+    analyzer = open_analyzer(model_dir)
+    pending: list[str] = []
     done = 0
-    for batch in batches(read_bodies(source, plain), BATCH):
-        for analysis in analyzer.analyze_many(batch):
-            sys.stdout.write(json.dumps(analysis.as_dict()) + "\n")
-        done += len(batch)
-        say(f"classified {done} comments")
+    try:
+        for body in read_bodies(source, plain):
+            pending.append(body)
+            if len(pending) == BATCH:
+                done = write_results(analyzer, pending, done)
+                pending = []
+    finally:
+        if pending:
+            write_results(analyzer, pending, done)
+
+
+def write_results(analyzer: Analyzer, bodies: list[str], done: int) -> int:
+    """Classify one batch, write its JSON lines in order and report progress; return the new total."""
+    for analysis in analyzer.analyze_many(bodies):
+        sys.stdout.write(json.dumps(analysis.as_dict()) + "\n")
     sys.stdout.flush()
+    done += len(bodies)
+    say(f"classified {done} comments")
+    return done

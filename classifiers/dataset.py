@@ -50,9 +50,29 @@ def data_hash(path: Path = TOPICS_CSV) -> str:
 
 
 def split(rows: list[LabeledComment], seed: int) -> Split:
-    """Hold out a stratified test split (by topic and source) that training never sees."""
-    strata = [f"{row.topic}/{row.source}" for row in rows]
-    train, test = train_test_split(
-        rows, test_size=TEST_FRACTION, random_state=seed, stratify=strata
+    """Hold out a stratified test split (by topic and source) that training never sees, not even as a copy.
+
+    Readers paste the same insult or quote many times ("Idiot", "You're an idiot."); identical
+    comments go to the same side, so held-out figures are not inflated by texts seen verbatim.
+    """
+    groups = group_identical(rows)
+    keys = list(groups)
+    strata = [f"{groups[key][0].topic}/{groups[key][0].source}" for key in keys]
+    train_keys, test_keys = train_test_split(
+        keys, test_size=TEST_FRACTION, random_state=seed, stratify=strata
     )
-    return Split(train=list(train), test=list(test))
+    return Split(train=[r for key in train_keys for r in groups[key]],
+                 test=[r for key in test_keys for r in groups[key]])
+
+
+def normalized(text: str) -> str:
+    """The form under which two comments count as the same text: case and spacing ignored."""
+    return " ".join(text.casefold().split())
+
+
+def group_identical(rows: list[LabeledComment]) -> dict[str, list[LabeledComment]]:
+    """Rows keyed by normalized text, in first-seen order."""
+    groups: dict[str, list[LabeledComment]] = {}
+    for row in rows:
+        groups.setdefault(normalized(row.text), []).append(row)
+    return groups

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import os
@@ -14,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
+import numpy as np
 import pytest
+import sklearn
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer, selection
 from classifiers import topic as topic_model
@@ -61,13 +65,31 @@ def test_odd_inputs_get_an_answer(analyzer, text):
     assert result.topic in TOPICS and result.sentiment in {"positive", "neutral", "negative"}
 
 
-def test_analysis_is_deterministic(analyzer):
+def test_an_answer_does_not_depend_on_the_rest_of_the_batch(analyzer):
     text = "The council's budget overrun will land on renters."
-    assert analyzer.analyze(text) == analyzer.analyze(text)
+    alone = analyzer.analyze(text)
+    neighbours = [r["body"] for r in demo_rows()]
+    assert analyzer.analyze_many([*neighbours, text])[-1] == alone
+    assert analyzer.analyze_many([text, *neighbours, text]) [::len(neighbours) + 1] == [alone, alone]
+
+
+def test_module_level_helpers_use_the_configured_model(model_dir, analyzer):
+    script = ("import json, classifiers as c; t = 'Hospitals sell patient records without consent.'; "
+              "print(json.dumps([c.analyze(t).as_dict(), [a.as_dict() for a in c.analyze_many([t, 'lol'])], "
+              "[[x.term, x.weight] for x in c.explain(t, top=3)]]))")
+    env = {**os.environ, "COMMENT_MODEL_DIR": str(model_dir)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    one, many, terms = json.loads(result.stdout)
+    text = "Hospitals sell patient records without consent."
+    assert one == analyzer.analyze(text).as_dict() and one["topic"] == "privacy"
+    assert many == [a.as_dict() for a in analyzer.analyze_many([text, "lol"])]
+    assert terms == [[t.term, t.weight] for t in analyzer.explain(text, top=3)]
 
 
 def test_weak_topics_fall_back_to_other():
-    proba = __import__("numpy").array([[0.3, 0.25, 0.2, 0.05, 0.2], [0.9, 0.02, 0.03, 0.03, 0.02]])
+    proba = np.array([[0.3, 0.25, 0.2, 0.05, 0.2], [0.9, 0.02, 0.03, 0.03, 0.02]])
     assert topic_model.decide_topics(proba, 0.35) == ["other", "privacy"]
     assert topic_model.decide_topics(proba, 0.0) == ["privacy", "privacy"]
 
@@ -99,6 +121,30 @@ def test_model_card_records_provenance_and_metrics(model_dir):
     for part in ("all", "civil_comments", "written"):
         low, high = card["held_out"][part]["macro_f1_ci95"]
         assert low <= card["held_out"][part]["macro_f1"] <= high
+
+
+def test_held_out_metrics_agree_with_their_confusion_matrix(model_dir):
+    card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
+    for part in ("all", "civil_comments", "written"):
+        report = card["held_out"][part]
+        matrix = report["confusion_matrix"]["rows_true_cols_predicted"]
+        assert report["confusion_matrix"]["labels"] == list(TOPICS)
+        assert sum(map(sum, matrix)) == report["n"]
+        for i, name in enumerate(TOPICS):
+            scores = report["per_class"][name]
+            predicted_as = sum(row[i] for row in matrix)
+            assert sum(matrix[i]) == scores["support"]
+            assert scores["recall"] == pytest.approx(matrix[i][i] / max(sum(matrix[i]), 1), abs=1e-4)
+            assert scores["precision"] == pytest.approx(matrix[i][i] / max(predicted_as, 1), abs=1e-4)
+
+
+def test_held_out_split_shares_no_text_with_training():
+    parts = dataset.split(dataset.load_labeled(), topic_model.SEED)
+    seen = {dataset.normalized(r.text) for r in parts.train}
+    assert not [r.text for r in parts.test if dataset.normalized(r.text) in seen]
+    assert 0.2 < len(parts.test) / (len(parts.train) + len(parts.test)) < 0.3
+    for source in ("civil_comments", "written"):
+        assert any(r.source == source for r in parts.test)
 
 
 def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_rows():
@@ -153,8 +199,10 @@ def test_selection_compares_candidates_and_train_applies_the_winner(tmp_path):
     table = report["candidates"]
     assert len(table) == len(selection.CANDIDATES)
     best = max(table, key=lambda row: (row["criterion_macro_f1"], row["all_macro_f1"]))
-    assert report["chosen"]["name"] == best["name"]
+    chosen = next(row for row in table if row["name"] == report["chosen"]["name"])
+    assert chosen["criterion_macro_f1"] >= best["criterion_macro_f1"] - best["criterion_standard_error"]
     assert report["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
+    assert report["rule"].startswith("one-standard-error rule")
     assert {"all", "civil_comments", "written"} <= set(report["out_of_fold"])
 
     model = topic_model.train(tmp_path / "m", data, selection_path=out)
@@ -188,6 +236,34 @@ def test_learning_curve_refuses_fractions_outside_zero_to_one(tmp_path, fraction
     assert "Traceback" not in result.stderr
 
 
+def table_row(name: str, criterion: float, error: float = 0.02, all_rows: float = 0.7) -> dict:
+    return {"name": name, "criterion_macro_f1": criterion, "criterion_standard_error": error,
+            "all_macro_f1": all_rows}
+
+
+def test_selection_takes_the_simplest_candidate_the_noise_cannot_tell_from_the_best():
+    table = [table_row("words, C=1", 0.40), table_row("words+chars, C=1", 0.53),
+             table_row("words+chars, C=2", 0.535), table_row("words+chars, C=8", 0.545)]
+    chosen, why = selection.simplest_within_one_standard_error(table)
+    assert chosen == selection.Candidate("words+chars", 1.0)
+    assert "words+chars, C=8: 0.5450" in why and "scores 0.5300" in why
+    table[1] = table_row("words+chars, C=1", 0.50)
+    assert selection.simplest_within_one_standard_error(table)[0] == selection.Candidate("words+chars", 2.0)
+
+
+def test_threshold_stays_at_zero_unless_it_beats_the_noise():
+    truth = ["cost", "other", "other", "privacy", "other", "cost"] * 20
+    confident = [[0.0, 0.9, 0.0, 0.0, 0.1], [0.0, 0.1, 0.0, 0.0, 0.9], [0.0, 0.0, 0.0, 0.1, 0.9],
+                 [0.8, 0.0, 0.0, 0.0, 0.2], [0.0, 0.0, 0.0, 0.0, 1.0], [0.0, 0.8, 0.0, 0.0, 0.2]]
+    threshold, scores, _ = topic_model.tune_threshold(np.array(confident * 20), truth)
+    assert threshold == 0.0 and scores["0.0"] == 1.0
+    # 'other' comments that the model half-believes are cost: only a threshold removes them.
+    doubtful = [[0.0, 0.3, 0.0, 0.0, 0.25]] * 60
+    threshold, scores, error = topic_model.tune_threshold(
+        np.array(confident * 20 + doubtful), truth + ["other"] * 60)
+    assert threshold == 0.35 and scores["0.35"] - scores["0.0"] > error
+
+
 def test_shipped_selection_was_run_on_the_shipped_data(model_dir):
     card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
     assert card["selection"]["ran_on_this_data"] is True
@@ -215,7 +291,34 @@ def test_missing_model_says_how_to_rebuild(tmp_path):
 def test_corrupt_artifact_is_refused_not_loaded(model_dir, tmp_path):
     folder = copy_model(model_dir, tmp_path / "m")
     (folder / topic_model.ARTIFACT_NAME).write_bytes(b"not a model")
-    with pytest.raises(ModelUnavailable, match="python -m classifiers train"):
+    with pytest.raises(ModelUnavailable, match="does not match its model card.*python -m classifiers train"):
+        load_analyzer(folder)
+
+
+def replace_artifact(folder: Path, content: bytes) -> None:
+    """Write new artifact bytes and a card that vouches for them, as a careless copy would."""
+    (folder / topic_model.ARTIFACT_NAME).write_bytes(content)
+    card = json.loads((folder / topic_model.CARD_NAME).read_text())
+    card["artifact"]["sha256"] = hashlib.sha256(content).hexdigest()
+    (folder / topic_model.CARD_NAME).write_text(json.dumps(card))
+
+
+def test_unreadable_artifact_with_a_matching_card_is_refused(model_dir, tmp_path):
+    folder = copy_model(model_dir, tmp_path / "m")
+    replace_artifact(folder, b"truncated pickle")
+    with pytest.raises(ModelUnavailable, match="cannot load .*python -m classifiers train"):
+        load_analyzer(folder)
+
+
+def test_artifact_pickled_by_another_scikit_learn_is_refused_even_if_the_card_says_otherwise(
+        model_dir, tmp_path):
+    folder = copy_model(model_dir, tmp_path / "m")
+    current = sklearn.__version__.encode()
+    other = b"0" * len(current)  # same length keeps the pickle well formed
+    content = (folder / topic_model.ARTIFACT_NAME).read_bytes()
+    assert current in content
+    replace_artifact(folder, content.replace(current, other))
+    with pytest.raises(ModelUnavailable, match="InconsistentVersionWarning.*python -m classifiers train"):
         load_analyzer(folder)
 
 
@@ -246,12 +349,45 @@ def test_predict_cli_reads_json_lines_and_keeps_order(model_dir):
     assert "classified 6 comments" in result.stderr
 
 
-def test_predict_cli_plain_text_and_bad_json(model_dir):
+def test_predict_cli_reads_plain_text(model_dir):
     plain = run_cli("predict", "--plain", stdin="cheap rent please\nmy data is mine\n",
                     model_dir=model_dir)
+    assert plain.returncode == 0, plain.stderr
     assert len(plain.stdout.splitlines()) == 2
-    broken = run_cli("predict", stdin='{"text": "no body field"}\n', model_dir=model_dir)
-    assert broken.returncode != 0 and 'line 1: expected a JSON object with a "body" field' in broken.stderr
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ('{"text": "no body field"}', 'it has no "body" field'),
+    ("not json at all", "not JSON: Expecting value"),
+    ("[1, 2]", "got a JSON list"),
+    ('{"body": null}', '"body" must be text, got NoneType'),
+    ('{"body": 5}', '"body" must be text, got int'),
+])
+def test_predict_cli_names_the_bad_line_and_keeps_the_lines_before_it(model_dir, analyzer, line, reason):
+    first, second = (r["body"] for r in demo_rows()[1:3])
+    good = [json.dumps({"body": body}) for body in (first, second, first)]
+    result = run_cli("predict", stdin="\n".join([*good[:2], line, good[2]]) + "\n", model_dir=model_dir)
+    assert result.returncode == 1
+    assert 'line 3: expected a JSON object with a "body" field' in result.stderr and reason in result.stderr
+    assert "Traceback" not in result.stderr
+    written = [json.loads(out) for out in result.stdout.splitlines()]
+    assert written == [a.as_dict() for a in analyzer.analyze_many([first, second])]
+
+
+def test_predict_cli_refuses_input_that_is_not_utf8(model_dir, tmp_path):
+    source = tmp_path / "latin1.txt"
+    source.write_bytes("Caf\u00e9 prices are up\n".encode("latin-1"))
+    result = run_cli("predict", "--plain", str(source), stdin="", model_dir=model_dir)
+    assert result.returncode == 1 and "not valid UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_predict_cli_with_a_refused_model_says_how_to_rebuild(model_dir, tmp_path):
+    folder = copy_model(model_dir, tmp_path / "m")
+    (folder / topic_model.ARTIFACT_NAME).write_bytes(b"not a model")
+    result = run_cli("predict", "--plain", stdin="hello\n", model_dir=folder)
+    assert result.returncode == 1 and "python -m classifiers train" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
 
 
 def test_predict_builds_a_model_first_when_none_exists(tmp_path):
@@ -262,12 +398,26 @@ def test_predict_builds_a_model_first_when_none_exists(tmp_path):
     assert (tmp_path / "new" / topic_model.CARD_NAME).exists()
 
 
-def test_evaluate_cli_reports_held_out_and_demo(model_dir):
+def test_evaluate_cli_reports_held_out_threshold_effect_and_demo(model_dir):
     result = run_cli("evaluate", stdin="", model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
+    card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
     assert report["demo"]["topic_agreement"] == 6
-    assert 0 <= report["demo"]["vader_sentiment_agreement"] <= 6
-    assert "civil_comments" in report["held_out"]
+    vader = SentimentIntensityAnalyzer()
+    agreeing = sum(label_for(vader.polarity_scores(r["body"])["compound"]) == r["sentiment"]
+                   for r in demo_rows())
+    assert report["demo"]["vader_sentiment_agreement"] == agreeing
+    assert report["threshold"]["other_below"] == card["threshold"]["other_below"]
+    for key in ("held_out", "held_out_without_threshold"):
+        assert report[key]["civil_comments"]["macro_f1"] == card[key]["civil_comments"]["macro_f1"]
+
+
+def test_shipped_demo_is_the_shared_demo():
+    shared = ROOT.parent / "shared" / "demo" / "comments.csv"
+    if not shared.exists():
+        pytest.skip("no ../shared/demo beside this checkout")
+    assert DEMO.read_bytes() == shared.read_bytes()
 
 
 # The labeled data itself -------------------------------------------------------------------
