@@ -125,6 +125,7 @@ def evaluate(model_dir: Path | None, demo: Path) -> None:
         "threshold": card["threshold"],
         "held_out": card["held_out"],
         "held_out_without_threshold": card["held_out_without_threshold"],
+        "held_out_macro_f1_by_threshold": card["held_out_macro_f1_by_threshold"],
         "cross_validation": card["cross_validation"],
         "labeling": card["labeling"],
         "demo": demo_agreement(analyzer, demo) if demo.exists() else None,
