@@ -108,7 +108,10 @@ def learning_curve(data: Path, seed: int, fractions: tuple[float, ...]) -> None:
             bar.label = message
             bar.update(1)
 
-        report = curve.learning_curve(data, seed, fractions, progress=advance)
+        try:
+            report = curve.learning_curve(data, seed, fractions, progress=advance)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(report, indent=2))
 
 
@@ -124,8 +127,9 @@ def evaluate(model_dir: Path | None, demo: Path) -> None:
         "version": analyzer.version,
         "threshold": card["threshold"],
         "held_out": card["held_out"],
-        "held_out_without_threshold": card["held_out_without_threshold"],
-        "held_out_macro_f1_by_threshold": card["held_out_macro_f1_by_threshold"],
+        # Cards from before these keys existed still load; `train` adds them.
+        "held_out_without_threshold": card.get("held_out_without_threshold"),
+        "held_out_macro_f1_by_threshold": card.get("held_out_macro_f1_by_threshold"),
         "cross_validation": card["cross_validation"],
         "labeling": card["labeling"],
         "demo": demo_agreement(analyzer, demo) if demo.exists() else None,
@@ -150,23 +154,25 @@ def demo_agreement(analyzer: Analyzer, demo: Path) -> dict[str, object]:
     }
 
 
-def read_bodies(stream: IO[str], plain: bool) -> Iterator[str]:
+def read_bodies(stream: IO[bytes], plain: bool) -> Iterator[str]:
     """Yield comment texts from JSON lines (`body` field) or plain lines."""
     for number, line in numbered_lines(stream):
         if plain:
-            yield line.rstrip("\n")
+            yield line.rstrip("\r\n")
         elif line.strip():
             yield body_of(number, line)
 
 
-def numbered_lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
-    """Number the input lines; undecodable bytes become an error naming the line, not a traceback."""
-    number = 0
-    try:
-        for number, line in enumerate(stream, start=1):
-            yield number, line
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"line {number + 1}: not valid UTF-8 ({exc.reason})") from exc
+def numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str]]:
+    """Decode the input line by line, so a bad byte is reported on its own line, after the good ones."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(
+                f"line {number}: not valid UTF-8 (byte {exc.start + 1}: {exc.reason})"
+            ) from exc
+        yield number, line.removeprefix("\ufeff") if number == 1 else line
 
 
 def body_of(number: int, line: str) -> str:
@@ -185,6 +191,7 @@ def body_of(number: int, line: str) -> str:
 
 
 def bad_line(number: int, why: str) -> click.ClickException:
+    """The one error shape for an unusable JSON line, so scripts can match on it."""
     return click.ClickException(f'line {number}: expected a JSON object with a "body" field ({why})')
 
 
@@ -199,8 +206,8 @@ def open_analyzer(model_dir: Path | None) -> Analyzer:
 @main.command()
 @model_dir_option
 @click.option("--plain", is_flag=True, help="Input is plain text, one comment per line.")
-@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
-def predict(model_dir: Path | None, plain: bool, source: IO[str]) -> None:
+@click.argument("source", type=click.File("rb"), default="-")
+def predict(model_dir: Path | None, plain: bool, source: IO[bytes]) -> None:
     """Classify comments from SOURCE (a file, or - for stdin): one JSON line out per input.
 
     A bad line stops the run with an error naming it; every line before it has been written.
@@ -212,11 +219,14 @@ def predict(model_dir: Path | None, plain: bool, source: IO[str]) -> None:
         for body in read_bodies(source, plain):
             pending.append(body)
             if len(pending) == BATCH:
-                done = write_results(analyzer, pending, done)
-                pending = []
-    finally:
+                batch, pending = pending, []
+                done = write_results(analyzer, batch, done)
+    except click.ClickException:
         if pending:
             write_results(analyzer, pending, done)
+        raise
+    if pending:
+        write_results(analyzer, pending, done)
 
 
 def write_results(analyzer: Analyzer, bodies: list[str], done: int) -> int:

@@ -9,16 +9,16 @@ the held-out split, with the same threshold the shipped model uses.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sklearn.pipeline import Pipeline
+
 from classifiers import dataset, topic
-from classifiers.dataset import TOPICS, LabeledComment
-from classifiers.selection import REAL_SOURCE
+from classifiers.dataset import REAL_SOURCE, TOPICS, LabeledComment, Progress
 
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
-Progress = Callable[[str], None]
 
 
 def learning_curve(
@@ -31,9 +31,13 @@ def learning_curve(
     """Held-out real-row metrics of the selected pipeline trained on each share of the real rows."""
     parts = dataset.split(dataset.load_labeled(data_path), seed)
     features, c, threshold = topic.chosen_settings(topic.read_selection(selection_path))
-    real = random.Random(seed).sample(_real(parts.train), len(_real(parts.train)))
+    real_train = _real(parts.train)
+    real = random.Random(seed).sample(real_train, len(real_train))
     written = [r for r in parts.train if r.source != REAL_SOURCE]
     test = _real(parts.test)
+    if not real or not test:
+        raise ValueError(f"{data_path.name} has no real ({REAL_SOURCE}) comments on both sides of "
+                         "the split: the curve measures real rows")
     points = []
     for fraction in fractions:
         chosen = real[: round(len(real) * fraction)]
@@ -56,7 +60,7 @@ def _real(rows: Sequence[LabeledComment]) -> list[LabeledComment]:
 
 def _point(
     fraction: float, real: list[LabeledComment], written: list[LabeledComment],
-    test: list[LabeledComment], pipeline: Any, threshold: float,
+    test: list[LabeledComment], pipeline: Pipeline, threshold: float,
 ) -> dict[str, Any]:
     """Fit on `real` + `written` and score on `test`: one point of the curve."""
     train_rows = real + written

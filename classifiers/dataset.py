@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ TOPICS_CSV = DATA_DIR / "topics.csv"
 SECOND_READ_CSV = DATA_DIR / "second_read.csv"
 SELECTION_JSON = DATA_DIR / "model_selection.json"
 TEST_FRACTION = 0.25
+REAL_SOURCE = "civil_comments"  # the `source` of real reader comments; every other source is written
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

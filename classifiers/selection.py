@@ -12,19 +12,16 @@ carries its bootstrap standard error, so a reader of the table can tell a lead f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold
 
 from classifiers import dataset, topic
-from classifiers.dataset import TOPICS, LabeledComment
-
-REAL_SOURCE = "civil_comments"
-Progress = Callable[[str], None]
+from classifiers.dataset import REAL_SOURCE, TOPICS, LabeledComment, Progress
 
 
 @dataclass(frozen=True)
@@ -53,15 +50,17 @@ def out_of_fold(
 ) -> dict[Candidate, np.ndarray]:
     """Out-of-fold class probabilities (TOPICS order) of every candidate.
 
-    Features are fitted inside each fold (no peeking at the held-in vocabulary); every C of a
-    feature set reuses that fold's matrices, which is what makes a full grid affordable.
+    Features are fitted inside each fold (no peeking at the held-in vocabulary), and identical
+    texts stay in one fold, as in the held-out split; every C of a feature set reuses that fold's
+    matrices, which is what makes a full grid affordable.
     """
     texts = np.array([r.text for r in rows], dtype=object)
     labels = np.array([r.topic for r in rows])
     strata = [f"{r.topic}/{r.source}" for r in rows]
-    folds = StratifiedKFold(n_splits=topic.CV_FOLDS, shuffle=True, random_state=seed)
+    same_text = [dataset.normalized(r.text) for r in rows]
+    folds = StratifiedGroupKFold(n_splits=topic.CV_FOLDS, shuffle=True, random_state=seed)
     proba = {c: np.zeros((len(rows), len(TOPICS))) for c in CANDIDATES}
-    for number, (fit_idx, val_idx) in enumerate(folds.split(texts, strata), start=1):
+    for number, (fit_idx, val_idx) in enumerate(folds.split(texts, strata, same_text), start=1):
         for features in topic.FEATURE_SETS:
             progress(f"fold {number}/{topic.CV_FOLDS}: {features} features")
             union = topic.build_features(features)

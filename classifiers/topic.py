@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -10,7 +11,7 @@ import os
 import platform
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,17 +32,17 @@ from sklearn.metrics import (
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from classifiers import dataset
-from classifiers.dataset import TOPICS, LabeledComment
+from classifiers.dataset import TOPICS, LabeledComment, Progress
 
 SEED = 20261124
 MODEL_FAMILY = "topic-tfidf-logreg-v1"
 ARTIFACT_NAME = "topic-model.joblib"
 CARD_NAME = "model_card.json"
-DEFAULT_C = 1.0
+DEFAULT_C = 8.0  # the recorded selection's choice; used only before the first `select`
+CARD_FORMAT = 2  # bump when the card gains keys that readers rely on, so old cards count as stale
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.0, 0.65, 0.05))
 CV_FOLDS = 3
 BOOTSTRAP_ROUNDS = 1000
-Progress = Callable[[str], None]
 
 
 class ModelUnavailable(RuntimeError):
@@ -122,7 +123,9 @@ def tune_threshold(proba: np.ndarray, truth: Sequence[str]) -> tuple[float, dict
 
     Returns the threshold, macro-F1 by threshold and the standard error used. Thresholds that
     score within noise of each other are not evidence for a second mechanism, so the rule keeps
-    the plain arg-max (0.0) unless a threshold beats it by more than the noise.
+    the plain arg-max (0.0) unless a threshold beats it by more than the noise. The noise is the
+    marginal standard error of the best threshold's score, which is deliberately conservative: the
+    difference between two thresholds on the same rows varies less than either score.
     """
     scores = {str(t): macro_f1(truth, decide_topics(proba, t)) for t in THRESHOLD_GRID}
     best = max(THRESHOLD_GRID, key=lambda t: (scores[str(t)], -t))
@@ -184,36 +187,40 @@ def bootstrap_scores(truth: Sequence[str], predicted: Sequence[str], rounds: int
     """Macro-F1 of each bootstrap round.
 
     Each round reweights the rows instead of copying them, so a thousand rounds cost a few matrix
-    products; the same seed draws the same rounds, so two models are compared on the same resamples.
+    products.
     """
     present = [t for t in TOPICS if t in set(truth)]
     truth_arr, predicted_arr = np.asarray(truth), np.asarray(predicted)
     weights = resample_weights(len(truth_arr), rounds, seed)
-    per_class = []
-    for topic in present:
+    f1 = np.zeros((len(present), rounds))
+    drawn = np.zeros((len(present), rounds), dtype=bool)
+    for i, topic in enumerate(present):
         is_true, is_predicted = truth_arr == topic, predicted_arr == topic
         hits = weights @ (is_true & is_predicted).astype(np.float64)
         misses = weights @ (is_true ^ is_predicted).astype(np.float64)
-        per_class.append(np.divide(2 * hits, 2 * hits + misses, out=np.zeros(rounds),
-                                   where=(2 * hits + misses) > 0))
-    return np.mean(per_class, axis=0)
+        drawn[i] = (weights @ is_true.astype(np.float64)) > 0
+        np.divide(2 * hits, 2 * hits + misses, out=f1[i], where=(2 * hits + misses) > 0)
+    # Like macro_f1 on the resample itself: a class no drawn row belongs to does not count.
+    return (f1 * drawn).sum(axis=0) / np.maximum(drawn.sum(axis=0), 1)
 
 
+@functools.lru_cache(maxsize=2)
 def resample_weights(n: int, rounds: int, seed: int) -> np.ndarray:
-    """How often each of `n` rows is drawn in each bootstrap round (rounds x n counts)."""
+    """How often each of `n` rows is drawn in each bootstrap round (rounds x n counts, read-only).
+
+    Cached: selection scores a dozen candidates on the same rows, and each matrix is ~100 MB.
+    """
     draws = np.random.default_rng(seed).integers(0, n, size=(rounds, n))
     offsets = (np.arange(rounds) * n)[:, None]
     counts = np.bincount((draws + offsets).ravel(), minlength=rounds * n)
-    return counts.reshape(rounds, n).astype(np.float64)
+    weights = counts.reshape(rounds, n).astype(np.float64)
+    weights.flags.writeable = False
+    return weights
 
 
 def evaluate_predictions(rows: Sequence[LabeledComment], predicted: Sequence[str]) -> dict[str, Any]:
     """Metrics for all rows, and for real and written rows separately."""
-    report: dict[str, Any] = {"all": metrics([r.topic for r in rows], list(predicted))}
-    for source in sorted({r.source for r in rows}):
-        picked = [(r.topic, p) for r, p in zip(rows, predicted, strict=True) if r.source == source]
-        report[source] = metrics([t for t, _ in picked], [p for _, p in picked])
-    return report
+    return {part: metrics(truth, guesses) for part, (truth, guesses) in by_source(rows, predicted).items()}
 
 
 def macro_f1_by_threshold(rows: Sequence[LabeledComment], proba: np.ndarray) -> dict[str, dict[str, float]]:
@@ -222,16 +229,21 @@ def macro_f1_by_threshold(rows: Sequence[LabeledComment], proba: np.ndarray) -> 
     Shows what the `other` threshold does to comments the selection never saw, including the
     thresholds it declined.
     """
-    sources = sorted({r.source for r in rows})
-    table = {}
+    table: dict[str, dict[str, float]] = {}
     for threshold in THRESHOLD_GRID:
         predicted = decide_topics(proba, threshold)
-        table[str(threshold)] = {"all": macro_f1([r.topic for r in rows], predicted)} | {
-            source: macro_f1(*zip(*[(r.topic, p) for r, p in zip(rows, predicted, strict=True)
-                                    if r.source == source], strict=True))
-            for source in sources
-        }
+        table[str(threshold)] = {part: macro_f1(truth, guesses)
+                                 for part, (truth, guesses) in by_source(rows, predicted).items()}
     return table
+
+
+def by_source(rows: Sequence[LabeledComment], predicted: Sequence[str]) -> dict[str, tuple[list, list]]:
+    """Truth and predictions for all rows, then for each source: the parts every report shows."""
+    parts = {"all": ([r.topic for r in rows], list(predicted))}
+    for source in sorted({r.source for r in rows}):
+        picked = [(r.topic, p) for r, p in zip(rows, predicted, strict=True) if r.source == source]
+        parts[source] = ([t for t, _ in picked], [p for _, p in picked])
+    return parts
 
 
 def library_versions() -> dict[str, str]:
@@ -287,6 +299,7 @@ def train(
     test_proba = model.probabilities([r.text for r in parts.test])
     card = {
         "version": version,
+        "card_format": CARD_FORMAT,
         "family": MODEL_FAMILY,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
@@ -345,7 +358,7 @@ def labeling_agreement(rows: Sequence[LabeledComment]) -> dict[str, Any]:
         "kappa": round(float(cohen_kappa_score(first_reading, second_reading)), 4),
         "n": len(pairs),
         "raw_agreement": round(float(np.mean([x == y for x, y in pairs])), 4),
-        # The second reader scored as if it were the model: a rough ceiling for the held-out figure.
+        # The second reading scored against the first: inter-reader macro-F1, very noisy (few topics).
         "second_reading_macro_f1": macro_f1(first_reading, second_reading),
         "per_topic": {t: first_reading.count(t) for t in TOPICS},
     }
@@ -390,12 +403,13 @@ def load(model_dir: Path | None = None) -> TopicModel:
 
 
 def is_current(model_dir: Path | None = None, data_path: Path = dataset.TOPICS_CSV) -> bool:
-    """True when a loadable artifact exists and was built from exactly this data file."""
+    """True when a loadable artifact exists, was built from exactly this data file by this card format."""
     try:
         model = load(model_dir)
     except ModelUnavailable:
         return False
-    return model.card.get("data", {}).get("sha256") == dataset.data_hash(data_path)
+    return (model.card.get("card_format") == CARD_FORMAT
+            and model.card.get("data", {}).get("sha256") == dataset.data_hash(data_path))
 
 
 def _read_card(card_path: Path) -> dict[str, Any]:

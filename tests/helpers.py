@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -9,6 +12,14 @@ from sqlalchemy import func, select
 from moderation.extensions import db
 from moderation.models import Comment, ModerationAction
 from tests.conftest import csrf_from
+
+DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
+
+
+def demo_rows() -> list[dict[str, str]]:
+    """The shipped demo comments with the topic and sentiment a person gave them."""
+    with DEMO_CSV.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def form_for(client: FlaskClient, url: str) -> dict[str, str]:

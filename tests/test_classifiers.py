@@ -23,14 +23,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer, selection
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
+from tests.helpers import DEMO_CSV, demo_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "moderation" / "demo" / "comments.csv"
-
-
-def demo_rows() -> list[dict[str, str]]:
-    with DEMO.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.mark.parametrize("row", demo_rows(), ids=lambda r: r["author"])
@@ -70,7 +65,7 @@ def test_an_answer_does_not_depend_on_the_rest_of_the_batch(analyzer):
     alone = analyzer.analyze(text)
     neighbours = [r["body"] for r in demo_rows()]
     assert analyzer.analyze_many([*neighbours, text])[-1] == alone
-    assert analyzer.analyze_many([text, *neighbours, text]) [::len(neighbours) + 1] == [alone, alone]
+    assert analyzer.analyze_many([text, *neighbours, text])[::len(neighbours) + 1] == [alone, alone]
 
 
 def test_module_level_helpers_use_the_configured_model(model_dir, analyzer):
@@ -168,6 +163,12 @@ def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_rows():
     assert topic_model.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
 
 
+def test_bootstrap_of_perfect_answers_has_no_noise_even_with_a_rare_class():
+    truth = ["other"] * 100 + ["privacy"] * 2  # most resamples draw no privacy row at all
+    assert topic_model.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
+    assert topic_model.macro_f1_standard_error(truth, truth) == 0.0
+
+
 def write_sample(path: Path, keep: Callable[[int, dataset.LabeledComment], bool]) -> Path:
     """Write the shipped rows that `keep` accepts as a small labeled CSV for quick training."""
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -242,6 +243,13 @@ def test_learning_curve_trains_on_growing_shares_of_the_real_rows(tmp_path):
     assert "fitting on 50% of the real training rows" in result.stderr
 
 
+def test_learning_curve_on_data_without_real_comments_is_a_clear_error(tmp_path):
+    data = write_sample(tmp_path / "written.csv", lambda _, row: row.source == "written")
+    result = run_cli("curve", "--data", str(data), "--fractions", "1", stdin="", model_dir=tmp_path)
+    assert result.returncode == 1 and "has no real (civil_comments) comments" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("fractions", ["0,1", "1.5", "half"])
 def test_learning_curve_refuses_fractions_outside_zero_to_one(tmp_path, fractions):
     result = run_cli("curve", "--fractions", fractions, stdin="", model_dir=tmp_path)
@@ -249,17 +257,21 @@ def test_learning_curve_refuses_fractions_outside_zero_to_one(tmp_path, fraction
     assert "Traceback" not in result.stderr
 
 
-def test_threshold_stays_at_zero_unless_it_beats_the_noise():
-    truth = ["cost", "other", "other", "privacy", "other", "cost"] * 20
-    confident = [[0.0, 0.9, 0.0, 0.0, 0.1], [0.0, 0.1, 0.0, 0.0, 0.9], [0.0, 0.0, 0.0, 0.1, 0.9],
-                 [0.8, 0.0, 0.0, 0.0, 0.2], [0.0, 0.0, 0.0, 0.0, 1.0], [0.0, 0.8, 0.0, 0.0, 0.2]]
-    threshold, scores, _ = topic_model.tune_threshold(np.array(confident * 20), truth)
-    assert threshold == 0.0 and scores["0.0"] == 1.0
-    # 'other' comments that the model half-believes are cost: only a threshold removes them.
-    doubtful = [[0.0, 0.3, 0.0, 0.0, 0.25]] * 60
-    threshold, scores, error = topic_model.tune_threshold(
-        np.array(confident * 20 + doubtful), truth + ["other"] * 60)
-    assert threshold == 0.35 and scores["0.35"] - scores["0.0"] > error
+CONFIDENT = [[0.0, 0.9, 0.0, 0.0, 0.1], [0.0, 0.1, 0.0, 0.0, 0.9], [0.0, 0.0, 0.0, 0.1, 0.9],
+             [0.8, 0.0, 0.0, 0.0, 0.2], [0.0, 0.0, 0.0, 0.0, 1.0], [0.0, 0.8, 0.0, 0.0, 0.2]] * 20
+CONFIDENT_TRUTH = ["cost", "other", "other", "privacy", "other", "cost"] * 20
+MISSED_COST = [[0.0, 0.2, 0.0, 0.0, 0.8]] * 15  # real mistakes, so the scores carry noise
+
+
+@pytest.mark.parametrize(("doubtful", "expected"), [(3, 0.0), (6, 0.35)])
+def test_threshold_is_kept_only_when_it_beats_the_noise(doubtful, expected):
+    # `other` comments the model half-believes are cost: only a threshold of 0.35 or more fixes them.
+    proba = np.array(CONFIDENT + MISSED_COST + [[0.0, 0.3, 0.0, 0.0, 0.25]] * doubtful)
+    truth = CONFIDENT_TRUTH + ["cost"] * 15 + ["other"] * doubtful
+    threshold, scores, error = topic_model.tune_threshold(proba, truth)
+    assert scores["0.35"] > scores["0.0"]  # with 3 rows the threshold helps, but by less than the noise
+    assert threshold == expected
+    assert (scores["0.35"] - scores["0.0"] > error) == (expected > 0)
 
 
 def test_shipped_selection_was_run_on_the_shipped_data(model_dir):
@@ -372,12 +384,30 @@ def test_predict_cli_names_the_bad_line_and_keeps_the_lines_before_it(model_dir,
     assert written == [a.as_dict() for a in analyzer.analyze_many([first, second])]
 
 
-def test_predict_cli_refuses_input_that_is_not_utf8(model_dir, tmp_path):
-    source = tmp_path / "latin1.txt"
-    source.write_bytes("Caf\u00e9 prices are up\n".encode("latin-1"))
+def test_predict_cli_names_the_line_that_is_not_utf8_and_keeps_the_lines_before_it(model_dir, tmp_path):
+    source = tmp_path / "mixed.txt"
+    long_line = ("Rents here keep climbing. " * 200).encode()  # bigger than a decoder's chunk
+    source.write_bytes(long_line + b"\n" + "Caf\u00e9 ok\n".encode() + "Caf\u00e9 prices\n".encode("latin-1")
+                       + b"never read\n")
     result = run_cli("predict", "--plain", str(source), stdin="", model_dir=model_dir)
-    assert result.returncode == 1 and "not valid UTF-8" in result.stderr
+    assert result.returncode == 1 and "line 3: not valid UTF-8 (byte 4" in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_predict_cli_writes_each_line_once_across_batches(model_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from classifiers import cli
+
+    monkeypatch.setattr(cli, "BATCH", 2)
+    bodies = [f"Comment number {i} about the bus timetable." for i in range(5)]
+    stdin = "".join(json.dumps({"body": b}) + "\n" for b in bodies) + "oops\n"
+    result = CliRunner().invoke(cli.main, ["predict", "--model-dir", str(model_dir)], input=stdin)
+    assert result.exit_code == 1 and "line 6: expected a JSON object" in result.output
+    written = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert len(written) == 5
+    assert "classified 4 comments" in result.output and "classified 5 comments" in result.output
 
 
 def test_predict_cli_with_a_refused_model_says_how_to_rebuild(model_dir, tmp_path):
@@ -420,7 +450,7 @@ def test_shipped_demo_is_the_shared_demo():
     shared = ROOT.parent / "shared" / "demo" / "comments.csv"
     if not shared.exists():
         pytest.skip("no ../shared/demo beside this checkout")
-    assert DEMO.read_bytes() == shared.read_bytes()
+    assert DEMO_CSV.read_bytes() == shared.read_bytes()
 
 
 # The labeled data itself -------------------------------------------------------------------

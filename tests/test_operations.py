@@ -14,8 +14,7 @@ from sqlalchemy import create_engine, text
 from moderation.extensions import db
 from moderation.models import CommentStatus
 from tests.conftest import make_app, migrate_to_head, postgres_url, release_database
-from tests.helpers import count_comments, latest_comment, post_comment
-from tests.test_classifiers import demo_rows
+from tests.helpers import count_comments, demo_rows, latest_comment, post_comment
 
 
 def test_migrations_build_exactly_the_models(app):
@@ -165,16 +164,18 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
 def test_app_trains_the_model_at_start_when_it_is_missing(tmp_path, database_url):
     folder = tmp_path / "empty-model-dir"
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
-    assert app.extensions["analyzer_error"] is None
-    assert (folder / "topic-model.joblib").exists() and (folder / "model_card.json").exists()
-    with app.app_context():
-        from moderation import demo
+    try:
+        assert app.extensions["analyzer_error"] is None
+        assert (folder / "topic-model.joblib").exists() and (folder / "model_card.json").exists()
+        with app.app_context():
+            from moderation import demo
 
-        demo.load_demo()
-    economics = next(r["body"] for r in demo_rows() if r["topic"] == "cost")
-    post_comment(app.test_client(), "ai-multi-cloud-strategy", body=economics)
-    assert latest_comment(app).topic == "cost"
-    release_database(app)
+            demo.load_demo()
+        economics = next(r["body"] for r in demo_rows() if r["topic"] == "cost")
+        post_comment(app.test_client(), "ai-multi-cloud-strategy", body=economics)
+        assert latest_comment(app).topic == "cost"
+    finally:
+        release_database(app)
 
 
 def test_queue_warns_when_the_model_is_unavailable(tmp_path, database_url):
