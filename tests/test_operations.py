@@ -161,6 +161,7 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
         release_database(application)
 
 
+@pytest.mark.skipif(bool(postgres_url()), reason="training does not touch the database: the SQLite pass covers it")
 def test_app_trains_the_model_at_start_when_it_is_missing(tmp_path, database_url):
     folder = tmp_path / "empty-model-dir"
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
