@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -14,7 +15,7 @@ import click
 from classifiers import curve, selection
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
-from classifiers.dataset import SELECTION_JSON, TOPICS_CSV
+from classifiers.dataset import SELECTION_JSON, TOPICS_CSV, Progress
 from classifiers.sentiment import label_for, sentiment_scores
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
@@ -35,13 +36,28 @@ model_dir_option = click.option(
     "--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Artifact folder (default: COMMENT_MODEL_DIR or ./models).",
 )
+data_option = click.option(
+    "--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.",
+)
+seed_option = click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+
+
+@contextmanager
+def step_progress(steps: int, label: str) -> Iterator[Progress]:
+    """A progress bar on stderr and the callback that advances it by one step, naming the step."""
+    with click.progressbar(length=steps, label=label, file=sys.stderr) as bar:
+        def advance(message: str) -> None:
+            bar.label = message
+            bar.update(1)
+
+        yield advance
 
 
 @main.command()
 @model_dir_option
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
-@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+@data_option
+@seed_option
 @click.option("--if-stale", is_flag=True,
               help="Do nothing when the artifact loads and was built from this data (for set-up scripts).")
 def train(model_dir: Path | None, data: Path, seed: int, if_stale: bool) -> None:
@@ -62,20 +78,15 @@ def train(model_dir: Path | None, data: Path, seed: int, if_stale: bool) -> None
 
 
 @main.command()
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
-@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+@data_option
+@seed_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=SELECTION_JSON, show_default=True,
               help="Where to record the comparison (train reads it).")
 def select(data: Path, seed: int, out: Path) -> None:
     """Compare candidate pipelines by cross-validation and record the winner for `train`."""
     steps = topic_model.CV_FOLDS * len(topic_model.FEATURE_SETS)
-    with click.progressbar(length=steps, label="cross-validating", file=sys.stderr) as bar:
-        def advance(message: str) -> None:
-            bar.label = message
-            bar.update(1)
-
+    with step_progress(steps, "cross-validating") as advance:
         report = selection.select(data, seed, progress=advance)
     selection.write(report, out)
     say(f"wrote {out}")
@@ -95,19 +106,14 @@ def parse_fractions(_ctx: click.Context, _param: click.Parameter, value: str) ->
 
 
 @main.command(name="curve")
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.")
-@click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+@data_option
+@seed_option
 @click.option("--fractions", default=",".join(f"{f:g}" for f in curve.DEFAULT_FRACTIONS),
               show_default=True, callback=parse_fractions,
               help="Shares of the real training rows to train on, comma-separated.")
 def learning_curve(data: Path, seed: int, fractions: tuple[float, ...]) -> None:
     """Show how held-out macro-F1 on real comments grows with the real rows trained on."""
-    with click.progressbar(length=len(fractions), label="learning curve", file=sys.stderr) as bar:
-        def advance(message: str) -> None:
-            bar.label = message
-            bar.update(1)
-
+    with step_progress(len(fractions), "learning curve") as advance:
         try:
             report = curve.learning_curve(data, seed, fractions, progress=advance)
         except ValueError as exc:

@@ -189,7 +189,8 @@ def bootstrap_scores(truth: Sequence[str], predicted: Sequence[str], rounds: int
     Each round reweights the rows instead of copying them, so a thousand rounds cost a few matrix
     products.
     """
-    present = [t for t in TOPICS if t in set(truth)]
+    labels = set(truth)
+    present = [t for t in TOPICS if t in labels]
     truth_arr, predicted_arr = np.asarray(truth), np.asarray(predicted)
     weights = resample_weights(len(truth_arr), rounds, seed)
     f1 = np.zeros((len(present), rounds))
@@ -221,6 +222,15 @@ def resample_weights(n: int, rounds: int, seed: int) -> np.ndarray:
 def evaluate_predictions(rows: Sequence[LabeledComment], predicted: Sequence[str]) -> dict[str, Any]:
     """Metrics for all rows, and for real and written rows separately."""
     return {part: metrics(truth, guesses) for part, (truth, guesses) in by_source(rows, predicted).items()}
+
+
+def held_out_reports(rows: Sequence[LabeledComment], proba: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Held-out metrics with the chosen threshold and without one (the same report when it is 0)."""
+    without = evaluate_predictions(rows, decide_topics(proba, 0.0))
+    if threshold == 0.0:
+        return {"held_out": without, "held_out_without_threshold": without}
+    with_threshold = evaluate_predictions(rows, decide_topics(proba, threshold))
+    return {"held_out": with_threshold, "held_out_without_threshold": without}
 
 
 def macro_f1_by_threshold(rows: Sequence[LabeledComment], proba: np.ndarray) -> dict[str, dict[str, float]]:
@@ -307,8 +317,7 @@ def train(
         "libraries": library_versions(),
         "hyperparameters": {"features": features, "C": c, "class_weight": "balanced"},
         **selection_summary(selection, digest, threshold),
-        "held_out": evaluate_predictions(parts.test, decide_topics(test_proba, threshold)),
-        "held_out_without_threshold": evaluate_predictions(parts.test, decide_topics(test_proba, 0.0)),
+        **held_out_reports(parts.test, test_proba, threshold),
         "held_out_macro_f1_by_threshold": macro_f1_by_threshold(parts.test, test_proba),
         "labeling": labeling_agreement(rows),
     }
