@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from moderation import classification, config
-from moderation.extensions import csrf, db, limiter, login_manager, migrate
+from moderation import config
+from moderation.extensions import cache, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_commands(app)
-    classification.init_app(app)
     return app
 
 
@@ -38,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    cache.init_app(app)
     with app.app_context():
         _configure_sqlite(app)
 
@@ -59,9 +59,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import auth, comments, editor, queue
+    from moderation import auth, comments, editor, operations, queue
 
-    for module in (comments, auth, queue, editor):
+    for module in (comments, auth, queue, editor, operations):
         app.register_blueprint(module.bp)
 
 

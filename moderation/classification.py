@@ -1,31 +1,43 @@
-"""The app's handle on the classifiers: loaded once per process, optional when broken."""
+"""The worker's handle on the classifiers: loaded once per process, and only where it is used.
+
+Web processes never load the model: readers' requests only store comments, and the background
+worker (or `classify-pending`) classifies them. A worker without a usable model keeps running,
+says so in its heartbeat, and tries to load the model again every so often.
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 
-from classifiers import Analysis, Analyzer, ModelUnavailable, load_analyzer
+from classifiers import Analyzer, ModelUnavailable, load_analyzer
 from classifiers.topic import ARTIFACT_NAME, default_model_dir
 
-log = logging.getLogger(__name__)
 _cache: dict[tuple[str, float], Analyzer] = {}
 _lock = threading.Lock()
 
 
-def init_app(app: Flask) -> None:
-    """Load (or, when missing and allowed, train) the model; on failure, run unclassified."""
+@dataclass(frozen=True)
+class LoadedModel:
+    analyzer: Analyzer | None
+    error: str | None
+
+    @property
+    def version(self) -> str | None:
+        return self.analyzer.version if self.analyzer else None
+
+
+def load(app: Flask) -> LoadedModel:
+    """Load (or, when missing and allowed, train) the model; on failure, say why instead."""
     model_dir = Path(app.config["MODEL_DIR"]) if app.config.get("MODEL_DIR") else None
     try:
-        analyzer = _load_cached(model_dir, app.config["MODEL_AUTO_TRAIN"])
-        app.extensions["analyzer"], app.extensions["analyzer_error"] = analyzer, None
+        return LoadedModel(_load_cached(model_dir, app.config["MODEL_AUTO_TRAIN"]), None)
     except ModelUnavailable as exc:
-        app.extensions["analyzer"], app.extensions["analyzer_error"] = None, str(exc)
-        app.logger.error("classifier unavailable, comments will be stored unclassified "
-                         "until `flask --app wsgi classify-pending` runs: %s", exc)
+        app.logger.error("classifier unavailable, comments wait unclassified: %s", exc)
+        return LoadedModel(None, str(exc))
 
 
 def _load_cached(model_dir: Path | None, auto_train: bool) -> Analyzer:
@@ -38,16 +50,3 @@ def _load_cached(model_dir: Path | None, auto_train: bool) -> Analyzer:
         if key not in _cache:
             _cache[key] = load_analyzer(folder, train_if_missing=auto_train)
         return _cache[key]
-
-
-def analyzer() -> Analyzer | None:
-    """The current app's analyzer, or None while the model is unavailable."""
-    return current_app.extensions.get("analyzer")
-
-
-def classify(texts: list[str]) -> list[Analysis] | None:
-    """Classify texts, or return None (and log) when no model is loaded."""
-    loaded = analyzer()
-    if loaded is None:
-        return None
-    return loaded.analyze_many(texts)

@@ -1,20 +1,23 @@
-"""Flask CLI commands for operators: load-demo, create-user, classify-pending, erase-email."""
+"""Flask CLI commands for operators: load-demo, create-user, worker, classify-pending, erase-email."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import demo, service
+from moderation import demo, service, worker
 from moderation.models import Role
 
 
 def init_app(app: Flask) -> None:
     for command in (load_demo_command, create_user_command, classify_pending_command,
-                    erase_email_command):
+                    worker_command, erase_email_command):
         app.cli.add_command(command)
 
 
@@ -60,14 +63,33 @@ def create_user_command(username: str, role: str) -> None:
 @with_appcontext
 @click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True)
 def classify_pending_command(batch_size: int) -> None:
-    """Classify comments stored while the model was unavailable."""
-    try:
-        with click.progressbar(length=service.count_unclassified(), label="Classifying",
-                               file=sys.stderr) as bar:
-            done = service.classify_pending(batch_size, progress=bar.update)
-    except service.NotAllowed as refused:
-        raise click.ClickException(str(refused)) from refused
-    click.echo(f"Classified {done} comments.")
+    """Classify every comment still waiting (e.g. stored while no worker had a model), here and now."""
+    runner = worker.Worker(current_app, name=f"classify-pending:{os.getpid()}", batch_size=batch_size)
+    runner.ensure_model()
+    if runner.model.analyzer is None:
+        raise click.ClickException(runner.model.error or "no topic model loaded")
+    service.enqueue_unclassified()
+    with click.progressbar(length=service.count_unclassified(), label="Classifying",
+                           file=sys.stderr) as bar:
+        runner.drain(progress=bar.update)
+    click.echo(f"Classified {runner.done} comments"
+               + (f"; {runner.failed} could not be classified." if runner.failed else "."))
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=64, show_default=True,
+              help="Comments classified per model call.")
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=0.2, show_default=True,
+              help="Seconds to wait when no job is due.")
+def worker_command(batch_size: int, poll: float) -> None:
+    """Run the background worker until SIGTERM or Ctrl-C: classify new comments, and later jobs."""
+    runner = worker.Worker(current_app, batch_size=batch_size)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"worker {runner.name}: waiting for jobs (Ctrl-C to stop)", err=True)
+    runner.run_forever(stop, poll)
 
 
 @click.command("erase-email")

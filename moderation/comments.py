@@ -6,10 +6,11 @@ import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from moderation import dashboard, queries, service
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
-from moderation.extensions import limiter
+from moderation.extensions import cache, limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
 from moderation.models import Article, Role
 from moderation.params import page_arg
@@ -43,12 +44,29 @@ def article(slug: str):
 
 
 def render_article(article: Article, form: CommentForm, status: int = 200):
-    comments = queries.approved_comments(article, page_arg(), current_app.config["COMMENTS_PER_PAGE"])
     breakdown = None
     if current_user.is_authenticated and current_user.has_role(Role.EDITOR, Role.ADMIN):
         breakdown = dashboard.article_breakdown(article.id)
-    return render_template("comments/article.html", article=article, comments=comments,
+    return render_template("comments/article.html", article=article, comment_list=comment_list(article),
                            form=form, breakdown=breakdown, limits=FIELD_LIMITS), status
+
+
+def comment_list(article: Article) -> Markup:
+    """The approved comments' HTML, rendered once per article version and page, then cached.
+
+    The key holds `comments_version`, which every decision, undo, erasure or published comment
+    bumps in its own transaction: a reader can never get a list older than the article row they
+    just read. The fragment is our own autoescaped template output (comment text is escaped in
+    it), so marking it safe adds no unescaped user text; it holds nothing about the reader.
+    """
+    page, per_page = page_arg(), current_app.config["COMMENTS_PER_PAGE"]
+    key = f"comments:{article.id}:{article.comments_version}:{page}:{per_page}"
+    html = cache.get(key)
+    if html is None:
+        comments = queries.approved_comments(article, page, per_page)
+        html = render_template("comments/_comment_list.html", article=article, comments=comments)
+        cache.set(key, html)
+    return Markup(html)
 
 
 def comment_limit() -> str:

@@ -40,6 +40,11 @@ def defaults(app: Flask) -> dict[str, Any]:
         "RATELIMIT_STRATEGY": "moving-window",
         "COMMENT_RATE_LIMIT": "10 per minute;100 per day",
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        # Rendered comment lists, keyed by the article's comments version (never stale, so any
+        # backend is safe): in each process's memory by default, RedisCache to share between them.
+        "CACHE_TYPE": "SimpleCache",
+        "CACHE_DEFAULT_TIMEOUT": 3600,
+        "CACHE_THRESHOLD": 2000,
     }
 
 
@@ -60,7 +65,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
         if environ.get(name):
             settings[name] = environ[name]
-    settings.update({k: parse_value(v) for k, v in environ.items() if k.startswith("RATELIMIT_")})
+    settings.update({k: parse_value(v) for k, v in environ.items() if k.startswith(("RATELIMIT_", "CACHE_"))})
     return settings
 
 

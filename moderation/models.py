@@ -57,6 +57,9 @@ class Article(db.Model):
     published: Mapped[date]
     premoderated: Mapped[bool] = mapped_column(default=True)
     comments_open: Mapped[bool] = mapped_column(default=True)
+    # Bumped in the same transaction as any change to what readers see under the article, so a
+    # cached comment list keyed by it can never be served stale by any process.
+    comments_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     comments: Mapped[list[Comment]] = relationship(back_populates="article")
 
@@ -97,6 +100,8 @@ class Comment(db.Model):
     sentiment_pos: Mapped[float | None]
     sentiment_compound: Mapped[float | None]
     model_version: Mapped[str | None] = mapped_column(String(80))
+    # Set when the model could not classify this comment; the queue shows it instead of "classifying".
+    classification_error: Mapped[str | None] = mapped_column(String(300))
     client_hash: Mapped[str | None] = mapped_column(String(64))
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -155,3 +160,50 @@ class ModerationAction(db.Model):
 
     comment: Mapped[Comment] = relationship(back_populates="actions")
     user: Mapped[User | None] = relationship()
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """Work for the background worker, written in the same transaction as the change that needs it.
+
+    One table serves every kind of job (classify today; webhooks and re-scoring later). Workers on
+    any number of machines claim rows with a lease: a worker that dies leaves its rows to be
+    claimed again once the lease runs out.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_kind_state_run_after", "kind", "state", "run_after", "id"),
+                      Index("ix_jobs_kind_subject", "kind", "subject_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class WorkerHeartbeat(db.Model):
+    """What each background worker last said about itself: the operators' page reads these."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    model_error: Mapped[str | None] = mapped_column(String(500))
+    jobs_done: Mapped[int] = mapped_column(default=0)
+    jobs_failed: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from classifiers import SENTIMENTS, TOPICS
-from moderation import queries, service
+from moderation import queries, service, worker
 from moderation.auth import roles_required
 from moderation.forms import ButtonForm, DecisionForm
 from moderation.models import ActionKind, CommentStatus, Role
@@ -49,7 +49,7 @@ def index():
         articles=queries.articles(), topics=TOPICS, sentiments=SENTIMENTS,
         decision_form=DecisionForm(), button_form=ButtonForm(), reasons=service.REJECT_REASONS,
         unclassified=service.count_unclassified(),
-        model_error=current_app.extensions.get("analyzer_error"),
+        classification_problem=worker.classification_status(),
     )
 
 

@@ -10,15 +10,15 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import classification
+from moderation import jobs
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
 from moderation.models import (
@@ -125,7 +125,10 @@ def submit_comment(
     client_address: str | None = None,
     submission_token: str | None = None,
 ) -> Submission:
-    """Validate, classify and store a reader's comment; a repeated token returns the first one."""
+    """Validate and store a reader's comment with its classify job; a repeated token returns the first.
+
+    Classifying is the background worker's work: the reader's request only validates and stores.
+    """
     if not article.comments_open:
         raise NotAllowed("Comments are closed on this article.")
     author, body, email_clean = clean_text(author), clean_text(body), clean_text(email).lower()
@@ -137,7 +140,6 @@ def submit_comment(
         return Submission(earlier, duplicate=True)
     comment = Comment(article=article, author=author, body=body, email=email_clean or None,
                       client_hash=client_hash(client_address), submission_token=submission_token)
-    _apply_analysis(comment, classification.classify([body]))
     _publish_or_hold(comment, article)
     return _store_new(comment, submission_token)
 
@@ -159,6 +161,10 @@ def _store_new(comment: Comment, token: str | None) -> Submission:
     """Commit; if a concurrent double-click won the race for the token, return its comment."""
     db.session.add(comment)
     try:
+        db.session.flush()  # the comment's id, for its job, in the same transaction
+        jobs.enqueue(jobs.CLASSIFY, comment.id)
+        if comment.status is CommentStatus.APPROVED:
+            bump_comment_lists([comment.article_id])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -169,11 +175,8 @@ def _store_new(comment: Comment, token: str | None) -> Submission:
     return Submission(comment)
 
 
-def _apply_analysis(comment: Comment, analyses: Sequence[Analysis] | None) -> None:
-    """Copy a classification onto the comment; None leaves it marked as not yet classified."""
-    if not analyses:
-        return
-    result = analyses[0]
+def apply_analysis(comment: Comment, result: Analysis) -> None:
+    """Copy a classification onto the comment, with its audit row (the caller commits)."""
     comment.topic, comment.topic_confidence = result.topic, result.topic_confidence
     comment.topic_scores = dict(result.topic_scores)
     comment.sentiment = result.sentiment
@@ -181,25 +184,25 @@ def _apply_analysis(comment: Comment, analyses: Sequence[Analysis] | None) -> No
     comment.sentiment_neg, comment.sentiment_neu = scores["neg"], scores["neu"]
     comment.sentiment_pos, comment.sentiment_compound = scores["pos"], scores["compound"]
     comment.model_version = result.model_version
+    comment.classification_error = None
+    comment.actions.append(ModerationAction(action=ActionKind.CLASSIFY, reason=result.model_version))
 
 
-def classify_pending(batch_size: int = 200, progress: Callable[[int], None] = lambda _: None) -> int:
-    """Classify every stored comment that has no classification yet; return how many."""
-    if classification.analyzer() is None:
-        raise NotAllowed(current_app.extensions.get("analyzer_error") or "no topic model loaded")
-    done = 0
-    while batch := list(db.session.scalars(
-        select(Comment).where(Comment.topic.is_(None)).order_by(Comment.id).limit(batch_size)
-    )):
-        analyses = classification.classify([c.body for c in batch]) or []
-        for comment, analysis in zip(batch, analyses, strict=True):
-            _apply_analysis(comment, [analysis])
-            comment.actions.append(ModerationAction(action=ActionKind.CLASSIFY,
-                                                    reason=analysis.model_version))
-        db.session.commit()
-        done += len(batch)
-        progress(len(batch))
-    return done
+def mark_unclassifiable(comment: Comment, error: str) -> None:
+    """Record that the model could not handle this comment, so it is shown as such, not as waiting."""
+    comment.classification_error = error[:300]
+
+
+def enqueue_unclassified() -> int:
+    """Give every unclassified comment without an open classify job a new one; return how many."""
+    waiting = list(db.session.scalars(select(Comment.id).where(Comment.topic.is_(None))
+                                      .order_by(Comment.id)))
+    covered = jobs.open_subjects(jobs.CLASSIFY, waiting)
+    missing = [comment_id for comment_id in waiting if comment_id not in covered]
+    for comment_id in missing:
+        jobs.enqueue(jobs.CLASSIFY, comment_id)
+    db.session.commit()
+    return len(missing)
 
 
 def count_unclassified() -> int:
@@ -221,15 +224,13 @@ def decide(
 ) -> int:
     """Approve or reject comments; each change and its audit row commit together."""
     target = DECISIONS[action]
-    changed = 0
-    for comment in _comments_for_update(comment_ids):
-        if comment.status is target:
-            continue
+    changed = [comment for comment in _comments_for_update(comment_ids) if comment.status is not target]
+    for comment in changed:
         _transition(comment, action, target, user, reason)
         comment.mark_decided()
-        changed += 1
+    bump_comment_lists(c.article_id for c in changed)
     db.session.commit()
-    return changed
+    return len(changed)
 
 
 def undo(comment_id: int, user: User) -> Comment:
@@ -240,6 +241,7 @@ def undo(comment_id: int, user: User) -> Comment:
     comment = comments[0]
     if comment.status is CommentStatus.PENDING:
         raise NotAllowed("This comment is already waiting in the queue.")
+    bump_comment_lists([comment.article_id])
     _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
     comment.mark_undecided()
     db.session.commit()
@@ -252,6 +254,19 @@ def _comments_for_update(comment_ids: Iterable[int]) -> list[Comment]:
         return []
     query = select(Comment).where(Comment.id.in_(ids)).order_by(Comment.id).with_for_update()
     return list(db.session.scalars(query))
+
+
+def bump_comment_lists(article_ids: Iterable[int]) -> None:
+    """Invalidate the cached comment lists of these articles (the caller commits).
+
+    Any change to a comment that is or was approved changes what readers see; bumping the version
+    in the SQL itself (not read-modify-write) and in the same transaction means no process can
+    serve the old list after the commit, however many write at once.
+    """
+    article_ids = sorted(set(article_ids))
+    if article_ids:
+        db.session.execute(update(Article).where(Article.id.in_(article_ids))
+                           .values(comments_version=Article.comments_version + 1))
 
 
 def _transition(comment: Comment, action: ActionKind, target: CommentStatus,
@@ -272,6 +287,7 @@ def erase_by_email(email: str, user: User | None) -> int:
         comment.client_hash = None
         comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user,
                                                 reason="right to erasure"))
+    bump_comment_lists(c.article_id for c in comments)
     db.session.commit()
     return len(comments)
 

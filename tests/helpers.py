@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from moderation.extensions import db
 from moderation.models import Comment, ModerationAction
+from moderation.worker import Worker
 from tests.conftest import csrf_from
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
@@ -62,3 +63,9 @@ def actions_for(app: Flask, comment_id: int) -> list[tuple[str, str | None, str 
                                   .where(ModerationAction.comment_id == comment_id)
                                   .order_by(ModerationAction.id))
         return [(r.action.value, r.to_status, r.user.username if r.user else None) for r in rows]
+
+
+def run_worker(app: Flask, name: str = "test-worker") -> int:
+    """Let a real background worker classify everything that is due, as `flask worker` would."""
+    with app.app_context():
+        return Worker(app, name=name).drain()

@@ -9,7 +9,7 @@ import pytest
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Role
 from tests.conftest import csrf_from
-from tests.helpers import actions_for, count_comments, latest_comment, post_comment
+from tests.helpers import actions_for, count_comments, latest_comment, post_comment, run_worker
 
 
 def latest_comment_with_id(app, comment_id: int) -> Comment:
@@ -27,6 +27,7 @@ def pending(client, app, article) -> list[int]:
               "Great chance for small agencies to hire."]
     for body in bodies:
         post_comment(client, article.slug, body=body)
+    run_worker(app)
     return [latest_comment(app).id - 2, latest_comment(app).id - 1, latest_comment(app).id]
 
 
@@ -106,7 +107,7 @@ def test_undo_returns_comment_to_queue_and_is_audited(client, app, staff, articl
     response = decide(client, f"/moderation/{pending[0]}/undo")
     assert response.status_code == 303
     assert count_comments(app, status=CommentStatus.PENDING) == 3
-    assert [a[0] for a in actions_for(app, pending[0])] == ["submit", "approve", "undo"]
+    assert [a[0] for a in actions_for(app, pending[0])] == ["submit", "classify", "approve", "undo"]
     undone = latest_comment_with_id(app, pending[0])
     assert undone.decided_at is None and undone.decision_minutes is None
     assert "Latest Comments (6)" in client.get(article.url).get_data(as_text=True)

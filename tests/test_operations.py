@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from moderation.extensions import db
 from moderation.models import CommentStatus
 from tests.conftest import make_app, migrate_to_head, postgres_url, release_database
-from tests.helpers import count_comments, demo_rows, latest_comment, post_comment
+from tests.helpers import count_comments, demo_rows, latest_comment, post_comment, run_worker
 
 
 def test_migrations_build_exactly_the_models(app):
@@ -139,8 +139,6 @@ def test_unreachable_database_is_a_503_and_recovers(tmp_path: Path, model_dir: P
 
 def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_path, database_url, model_dir):
     app = make_app(database_url, tmp_path / "no-model", tmp_path)
-    assert app.extensions["analyzer"] is None
-    assert "python -m classifiers train" in app.extensions["analyzer_error"]
     client = app.test_client()
     with app.app_context():
         from moderation import demo
@@ -148,7 +146,7 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
         demo.load_demo()
     response = post_comment(client, "ai-multi-cloud-strategy", body="Stored while the model is down.")
     assert response.status_code == 303
-    assert latest_comment(app).topic is None
+    assert run_worker(app) == 0  # a worker without a model leaves the jobs for a worker with one
     assert count_comments(app, topic=None) == 7
     refused = app.test_cli_runner().invoke(args=["classify-pending"])
     assert refused.exit_code == 1 and "python -m classifiers train" in refused.output
@@ -162,33 +160,45 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
 
 
 @pytest.mark.skipif(bool(postgres_url()), reason="training does not touch the database: the SQLite pass covers it")
-def test_app_trains_the_model_at_start_when_it_is_missing(tmp_path, database_url):
+def test_worker_trains_the_model_at_start_when_it_is_missing(tmp_path, database_url):
     folder = tmp_path / "empty-model-dir"
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
     try:
-        assert app.extensions["analyzer_error"] is None
-        assert (folder / "topic-model.joblib").exists() and (folder / "model_card.json").exists()
         with app.app_context():
             from moderation import demo
 
             demo.load_demo()
         economics = next(r["body"] for r in demo_rows() if r["topic"] == "cost")
         post_comment(app.test_client(), "ai-multi-cloud-strategy", body=economics)
+        assert not (folder / "topic-model.joblib").exists()  # the web app never needs the model
+        run_worker(app)
+        assert (folder / "topic-model.joblib").exists() and (folder / "model_card.json").exists()
         assert latest_comment(app).topic == "cost"
     finally:
         release_database(app)
 
 
-def test_queue_warns_when_the_model_is_unavailable(tmp_path, database_url):
+def test_queue_and_operations_page_warn_when_the_model_is_unavailable(tmp_path, database_url):
     from moderation import service
     from moderation.models import Role
     from tests.conftest import PASSWORD, csrf_from
 
     app = make_app(database_url, tmp_path / "no-model", tmp_path)
     with app.app_context():
-        service.create_user("mod", PASSWORD, Role.MODERATOR)
+        from moderation import demo
+
+        demo.load_demo()
+        service.create_user("boss", PASSWORD, Role.ADMIN)
+    run_worker(app, name="worker-without-model")
     client = app.test_client()
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"username": "mod", "password": PASSWORD, "csrf_token": token})
-    assert "The topic model is unavailable" in client.get("/moderation").get_data(as_text=True)
+    client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": token})
+    queue = client.get("/moderation").get_data(as_text=True)
+    assert "6 comments wait for classification" in queue and "The topic model is unavailable" in queue
+    operations = client.get("/operations").get_data(as_text=True)
+    assert "The topic model is unavailable" in operations and "python -m classifiers train" in operations
+    assert "worker-without-model" in operations
+    status = client.get("/operations/status.json").get_json()
+    assert status["unclassified"] == 6 and status["backlog"]["classify"]["queued"] == 6
+    assert status["workers"][0]["model_version"] is None and status["workers"][0]["alive"]
     release_database(app)

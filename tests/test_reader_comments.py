@@ -7,7 +7,7 @@ import pytest
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.models import CommentStatus
 from tests.conftest import set_article
-from tests.helpers import count_comments, latest_comment, post_comment
+from tests.helpers import count_comments, latest_comment, post_comment, run_worker
 
 
 def test_index_lists_the_demo_article(client, article):
@@ -43,6 +43,8 @@ def test_valid_comment_redirects_and_waits_for_moderation(client, app, article):
 
 def test_stored_comment_is_classified_with_all_scores(client, app, article):
     post_comment(client, article.slug, body="My hospital shares patient records without consent.")
+    assert latest_comment(app).topic is None  # the request only stores; the worker classifies
+    run_worker(app)
     stored = latest_comment(app)
     assert stored.topic == "privacy"
     assert set(stored.topic_scores) == {"privacy", "cost", "opportunity", "fairness", "other"}

@@ -11,7 +11,7 @@ from moderation import service
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Role
 from tests.conftest import csrf_from
-from tests.helpers import count_comments, form_for, post_comment
+from tests.helpers import count_comments, form_for, post_comment, run_worker
 
 XSS = [
     "<script>alert(1)</script>", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
@@ -61,6 +61,7 @@ def hostile(client, app, article):
     """Every payload posted as both author and body, then approved for readers to see."""
     for payload in XSS:
         post_comment(client, article.slug, author=payload[:80], body=f"{payload} tail")
+    run_worker(app)
     with app.app_context():
         admin = service.create_user("xss-admin", "long enough pw", Role.ADMIN)
         service.decide(db.session.scalars(select(Comment.id)).all(), ActionKind.APPROVE, admin)

@@ -1,0 +1,107 @@
+"""The job table as a queue: enqueue in the caller's transaction, claim with a lease, finish or retry.
+
+No broker: the database every app server already shares is the queue. On PostgreSQL a claim is one
+`UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`, so workers on many machines never
+claim the same row and never wait on each other; on SQLite the same single statement takes the
+write lock before it reads, so two workers cannot claim the same row either. A claim is a lease:
+rows whose lease ran out (their worker was killed) are claimed again, up to MAX_ATTEMPTS.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from moderation.extensions import db
+from moderation.models import Job, JobState, utcnow
+
+CLASSIFY = "classify"
+MAX_ATTEMPTS = 5
+DEFAULT_LEASE = timedelta(seconds=60)
+RETRY_BASE = timedelta(seconds=5)
+
+
+def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | None = None,
+            run_after: datetime | None = None) -> Job:
+    """Add a job to the current session; it is stored when the caller commits its change."""
+    job = Job(kind=kind, subject_id=subject_id, payload=payload, run_after=run_after or utcnow())
+    db.session.add(job)
+    return job
+
+
+def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Job]:
+    """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once."""
+    db.session.rollback()  # start a fresh transaction: on SQLite the UPDATE must come first
+    now, token = utcnow(), secrets.token_hex(16)
+    due = or_(and_(Job.state == JobState.QUEUED, Job.run_after <= now),
+              and_(Job.state == JobState.RUNNING, Job.lease_until < now))
+    candidates = (select(Job.id).where(Job.kind == kind, due).order_by(Job.id).limit(limit)
+                  .with_for_update(skip_locked=True))
+    db.session.execute(
+        update(Job).where(Job.id.in_(candidates.scalar_subquery()), due)
+        .values(state=JobState.RUNNING, claim_token=token, lease_until=now + lease,
+                attempts=Job.attempts + 1),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return list(db.session.scalars(select(Job).where(Job.claim_token == token).order_by(Job.id)))
+
+
+def finish(jobs: Iterable[Job]) -> None:
+    """Mark jobs done (the caller commits, together with the work they did)."""
+    now = utcnow()
+    for job in jobs:
+        job.state, job.finished_at, job.lease_until, job.last_error = JobState.DONE, now, None, None
+
+
+def fail(job: Job, error: str, retry: bool = True) -> None:
+    """Record an error; retry later with backoff, or give up after MAX_ATTEMPTS (or when told to)."""
+    job.last_error = error[:500]
+    job.lease_until = None
+    if retry and job.attempts < MAX_ATTEMPTS:
+        job.state = JobState.QUEUED
+        job.run_after = utcnow() + RETRY_BASE * 2 ** (job.attempts - 1)
+    else:
+        job.state, job.finished_at = JobState.FAILED, utcnow()
+
+
+def release(jobs: Sequence[Job]) -> None:
+    """Hand claimed jobs back untouched (the worker cannot do them now, e.g. no model)."""
+    for job in jobs:
+        job.state, job.lease_until, job.claim_token = JobState.QUEUED, None, None
+        job.attempts = max(job.attempts - 1, 0)
+
+
+def open_subjects(kind: str, subject_ids: Iterable[int]) -> set[int]:
+    """Which of these subjects already have a queued or running job of this kind."""
+    ids = list(subject_ids)
+    if not ids:
+        return set()
+    query = select(Job.subject_id).where(Job.kind == kind, Job.subject_id.in_(ids),
+                                         Job.state.in_([JobState.QUEUED, JobState.RUNNING]))
+    return {subject for subject in db.session.scalars(query) if subject is not None}
+
+
+def backlog() -> dict[str, dict[str, int]]:
+    """Jobs per kind and state, for the operators' page."""
+    rows = db.session.execute(select(Job.kind, Job.state, func.count(Job.id)).group_by(Job.kind, Job.state))
+    table: dict[str, dict[str, int]] = {}
+    for kind, state, count in rows:
+        table.setdefault(kind, {s.value: 0 for s in JobState})[JobState(state).value] = count
+    return table
+
+
+def oldest_waiting(kind: str) -> datetime | None:
+    """When the oldest job still waiting for a worker was created."""
+    return db.session.scalar(select(func.min(Job.created_at)).where(
+        Job.kind == kind, Job.state.in_([JobState.QUEUED, JobState.RUNNING])))
+
+
+def recent_failures(limit: int = 20) -> list[Job]:
+    """Jobs given up on, newest first."""
+    return list(db.session.scalars(select(Job).where(Job.state == JobState.FAILED)
+                                   .order_by(Job.id.desc()).limit(limit)))

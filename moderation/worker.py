@@ -1,0 +1,164 @@
+"""The background worker: claims jobs from the database, runs their handler, reports a heartbeat.
+
+Run it with `flask --app wsgi worker` beside the web servers (`./bin/serve` does), on as many
+machines as needed: the job table's leases keep any two workers from doing the same job. Each job
+kind has a handler that takes a batch; classifying is the first, webhooks and re-scoring come next.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from moderation import classification, jobs, service
+from moderation.extensions import db
+from moderation.models import Comment, Job, WorkerHeartbeat, utcnow
+
+log = logging.getLogger(__name__)
+HEARTBEAT_EVERY = 5.0  # seconds
+MODEL_RETRY_EVERY = 30.0  # seconds between attempts to load a missing model
+ALIVE_WITHIN = timedelta(seconds=30)  # a heartbeat older than this counts as a dead worker
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str
+    batch_size: int
+    run: Callable[[Worker, list[Job]], None]
+    needs_model: bool = False
+
+
+class Worker:
+    """One worker process's loop; `run_once` is the unit tests and `classify-pending` drive."""
+
+    def __init__(self, app: Flask, name: str | None = None, batch_size: int = 64) -> None:
+        self.app = app
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.handlers = [Handler(jobs.CLASSIFY, batch_size, classify_jobs, needs_model=True)]
+        self.model = classification.LoadedModel(None, "not loaded yet")
+        self.model_checked_at = 0.0
+        self.done = self.failed = 0
+        self.last_heartbeat = 0.0
+
+    def ensure_model(self) -> None:
+        """Load the model at start, and retry while it is missing (an operator may fix it)."""
+        if self.model.analyzer is None and time.monotonic() - self.model_checked_at >= MODEL_RETRY_EVERY:
+            self.model = classification.load(self.app)
+            self.model_checked_at = time.monotonic()
+
+    def run_once(self) -> int:
+        """Claim and handle one batch of every kind of job that is due; return how many ran."""
+        self.ensure_model()
+        handled = 0
+        for handler in self.handlers:
+            if handler.needs_model and self.model.analyzer is None:
+                continue
+            batch = jobs.claim(handler.kind, handler.batch_size)
+            if batch:
+                handler.run(self, batch)
+                handled += len(batch)
+        return handled
+
+    def drain(self, progress: Callable[[int], None] = lambda _: None) -> int:
+        """Run until no job is due; return how many ran."""
+        total = 0
+        while ran := self.run_once():
+            total += ran
+            progress(ran)
+        self.heartbeat(force=True)
+        return total
+
+    def run_forever(self, stop: threading.Event, poll: float = 0.2) -> None:
+        """Work until `stop` is set, sleeping `poll` seconds whenever nothing is due."""
+        log.info("worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # a broken database must not kill the loop: log, wait, retry
+                log.exception("worker %s: job loop failed; retrying", self.name)
+                db.session.rollback()
+                ran = 0
+                stop.wait(2.0)
+            self.heartbeat()
+            if not ran:
+                stop.wait(poll)
+        self.heartbeat(force=True)
+        log.info("worker %s stopped", self.name)
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Tell the operators' page this worker is alive, what model it has and what it did."""
+        if not force and time.monotonic() - self.last_heartbeat < HEARTBEAT_EVERY:
+            return
+        row = db.session.get(WorkerHeartbeat, self.name) or WorkerHeartbeat(name=self.name)
+        row.last_seen_at = utcnow()
+        row.model_version, row.model_error = self.model.version, self.model.error
+        row.jobs_done, row.jobs_failed = self.done, self.failed
+        db.session.add(row)
+        db.session.commit()
+        self.last_heartbeat = time.monotonic()
+
+
+def classify_jobs(worker: Worker, batch: list[Job]) -> None:
+    """Classify the batch's comments in one pass; a comment that breaks the model fails alone."""
+    analyzer = worker.model.analyzer
+    assert analyzer is not None  # run_once only calls this handler with a model
+    ids = [job.subject_id for job in batch if job.subject_id is not None]
+    comments = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+    todo = [(job, comments[job.subject_id]) for job in batch if job.subject_id in comments]
+    jobs.finish(job for job in batch if job.subject_id not in comments)  # erased or deleted since
+    try:
+        analyses = analyzer.analyze_many([comment.body for _, comment in todo])
+    except Exception:  # find the comment(s) that broke the batch, classify the rest
+        log.exception("batch of %d failed; classifying one by one", len(todo))
+        analyses = [_analyze_alone(worker, job, comment) for job, comment in todo]
+    for (job, comment), analysis in zip(todo, analyses, strict=True):
+        if analysis is not None:
+            service.apply_analysis(comment, analysis)
+            jobs.finish([job])
+            worker.done += 1
+    db.session.commit()
+
+
+def _analyze_alone(worker: Worker, job: Job, comment: Comment):  # -> Analysis | None
+    analyzer = worker.model.analyzer
+    assert analyzer is not None
+    try:
+        return analyzer.analyze(comment.body)
+    except Exception as exc:
+        message = f"the model could not classify this comment ({exc.__class__.__name__})"
+        service.mark_unclassifiable(comment, message)
+        jobs.fail(job, message, retry=False)
+        worker.failed += 1
+        return None
+
+
+def alive_workers() -> Sequence[WorkerHeartbeat]:
+    """Workers that reported within ALIVE_WITHIN, newest first."""
+    since = utcnow() - ALIVE_WITHIN
+    return list(db.session.scalars(select(WorkerHeartbeat).where(WorkerHeartbeat.last_seen_at >= since)
+                                   .order_by(WorkerHeartbeat.last_seen_at.desc())))
+
+
+def all_workers() -> Sequence[WorkerHeartbeat]:
+    return list(db.session.scalars(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc())))
+
+
+def classification_status() -> str | None:
+    """None when a live worker has a model; otherwise what an operator must know."""
+    alive = alive_workers()
+    if any(w.model_version for w in alive):
+        return None
+    errors = [w.model_error for w in alive if w.model_error]
+    if errors:
+        return f"The topic model is unavailable: {errors[0]}"
+    return ("No classification worker has reported in the last "
+            f"{int(ALIVE_WITHIN.total_seconds())} seconds: start one with `flask --app wsgi worker`.")
