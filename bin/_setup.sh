@@ -5,7 +5,11 @@ PYTHON=${PYTHON:-python3}
 
 ensure_venv() {
   local extras=$1 stamp
-  stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras:-base}"
+  local hash
+  hash=$(sha256sum pyproject.toml | cut -c1-16)
+  stamp=".venv/.installed-${hash}-${extras:-base}"
+  # The dev extra includes everything the base install has.
+  if [ -z "$extras" ] && [ -f ".venv/.installed-${hash}-dev" ]; then return 0; fi
   if [ ! -x .venv/bin/python ]; then
     echo "==> creating .venv"
     "$PYTHON" -m venv .venv
