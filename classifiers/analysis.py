@@ -13,6 +13,7 @@ import numpy as np
 from classifiers import topic as topic_model
 from classifiers.dataset import TOPICS
 from classifiers.sentiment import SentimentScores, label_for, sentiment_scores
+from classifiers.topic import Term
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Analysis:
     sentiment: str
     sentiment_scores: SentimentScores
     model_version: str
+    sentiment_score: float = 0.0
+    topic_uncertain: bool = False
+    topic_terms: tuple[Term, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         """Return the JSON shape that `predict` writes and the API returns."""
@@ -30,16 +34,13 @@ class Analysis:
             "topic": self.topic,
             "topic_scores": self.topic_scores,
             "topic_confidence": self.topic_confidence,
+            "topic_uncertain": self.topic_uncertain,
+            "topic_terms": [[t.term, t.weight] for t in self.topic_terms],
             "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
             "sentiment_scores": dict(self.sentiment_scores),
             "model_version": self.model_version,
         }
-
-
-@dataclass(frozen=True)
-class Term:
-    term: str
-    weight: float
 
 
 class Analyzer:
@@ -62,10 +63,11 @@ class Analyzer:
             return []
         proba = self.model.probabilities(texts)
         topics = self.model.decide(proba)
-        return [self._combine(text, row, chosen)
-                for text, row, chosen in zip(texts, proba, topics, strict=True)]
+        terms = self.model.top_terms(texts, topics)
+        return [self._combine(text, row, chosen, why)
+                for text, row, chosen, why in zip(texts, proba, topics, terms, strict=True)]
 
-    def _combine(self, text: str, row: np.ndarray, chosen: str) -> Analysis:
+    def _combine(self, text: str, row: np.ndarray, chosen: str, terms: list[Term]) -> Analysis:
         scores = {name: round(float(p), 6) for name, p in zip(TOPICS, row, strict=True)}
         feeling = sentiment_scores(text)
         return Analysis(
@@ -75,25 +77,15 @@ class Analyzer:
             sentiment=label_for(feeling["compound"]),
             sentiment_scores=feeling,
             model_version=self.model.version,
+            sentiment_score=feeling["compound"],
+            topic_uncertain=self.model.is_uncertain(scores[chosen]),
+            topic_terms=tuple(terms),
         )
 
     def explain(self, text: str, top: int = 5) -> list[Term]:
         """Return the words and phrases that pushed this comment toward its topic, strongest first."""
-        chosen = self.model.decide(self.model.probabilities([text]))[0]  # no VADER needed here
-        features = self.model.pipeline.named_steps["features"]
-        words = dict(features.transformer_list)["words"]
-        classifier = self.model.pipeline.named_steps["classifier"]
-        row = list(classifier.classes_).index(chosen)
-        word_count = len(words.vocabulary_)
-        vector = words.transform([text]).tocoo()
-        names = words.get_feature_names_out()
-        weights = classifier.coef_[row, :word_count]
-        contributions = [
-            Term(str(names[j]), round(float(value * weights[j]), 4))
-            for j, value in zip(vector.col, vector.data, strict=True)
-        ]
-        positive = [t for t in contributions if t.weight > 0]
-        return sorted(positive, key=lambda t: (-t.weight, t.term))[:top]
+        chosen = self.model.decide(self.model.probabilities([text]))  # no VADER needed here
+        return self.model.top_terms([text], chosen, top)[0]
 
 
 _default: Analyzer | None = None

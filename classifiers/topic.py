@@ -50,6 +50,12 @@ class ModelUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Term:
+    term: str
+    weight: float
+
+
+@dataclass(frozen=True)
 class TopicModel:
     pipeline: Pipeline
     threshold: float
@@ -65,6 +71,31 @@ class TopicModel:
     def decide(self, proba: np.ndarray) -> list[str]:
         """Pick the topic per row; a weak winner among the four falls back to `other`."""
         return decide_topics(proba, self.threshold)
+
+    def is_uncertain(self, confidence: float) -> bool:
+        """Below the calibrated confidence bar: the topic is shown, but counted as uncertain."""
+        return confidence < float(self.card.get("uncertain_below", 0.0))
+
+    def top_terms(self, texts: Sequence[str], topics: Sequence[str], top: int = 5) -> list[list[Term]]:
+        """Per text, the words and phrases that pushed it toward its topic, strongest first.
+
+        Reads the word n-gram block of the features: the part of the model a person can check.
+        """
+        features = self.pipeline.named_steps["features"]
+        words = dict(features.transformer_list)["words"]
+        classifier = self.pipeline.named_steps["classifier"]
+        classes = list(classifier.classes_)
+        names = words.get_feature_names_out()
+        word_count = len(words.vocabulary_)
+        matrix = words.transform(list(texts)).tocsr()
+        result = []
+        for i, chosen in enumerate(topics):
+            row = matrix.getrow(i)
+            weights = classifier.coef_[classes.index(chosen), :word_count][row.indices] * row.data
+            terms = [Term(str(names[j]), round(float(w), 4))
+                     for j, w in zip(row.indices, weights, strict=True) if w > 0]
+            result.append(sorted(terms, key=lambda t: (-t.weight, t.term))[:top])
+        return result
 
 
 def default_model_dir() -> Path:

@@ -100,6 +100,13 @@ class Comment(db.Model):
     sentiment_pos: Mapped[float | None]
     sentiment_compound: Mapped[float | None]
     model_version: Mapped[str | None] = mapped_column(String(80))
+    # The sentiment model's score from -1 to 1 (VADER's four raw scores are kept above).
+    sentiment_score: Mapped[float | None]
+    # True when the top topic's calibrated probability is below the model's confidence bar:
+    # counted as "uncertain" by the dashboard, never silently filed under the topic.
+    topic_uncertain: Mapped[bool | None]
+    # Words and phrases that pushed the model toward the topic: [[term, weight], ...], strongest first.
+    topic_terms: Mapped[list[Any] | None] = mapped_column(JSON)
     # Set when the model could not classify this comment; the queue shows it instead of "classifying".
     classification_error: Mapped[str | None] = mapped_column(String(300))
     client_hash: Mapped[str | None] = mapped_column(String(64))

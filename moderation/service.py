@@ -184,6 +184,9 @@ def apply_analysis(comment: Comment, result: Analysis) -> None:
     comment.sentiment_neg, comment.sentiment_neu = scores["neg"], scores["neu"]
     comment.sentiment_pos, comment.sentiment_compound = scores["pos"], scores["compound"]
     comment.model_version = result.model_version
+    comment.sentiment_score = result.sentiment_score
+    comment.topic_uncertain = result.topic_uncertain
+    comment.topic_terms = [[t.term, t.weight] for t in result.topic_terms]
     comment.classification_error = None
     comment.actions.append(ModerationAction(action=ActionKind.CLASSIFY, reason=result.model_version))
 
