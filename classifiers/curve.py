@@ -15,8 +15,8 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
-from classifiers import dataset, topic
-from classifiers.dataset import REAL_SOURCE, TOPICS, LabeledComment, Progress
+from classifiers import dataset, evaluation, topic
+from classifiers.dataset import TOPICS, LabeledComment, Progress
 
 DEFAULT_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 
@@ -27,23 +27,24 @@ def learning_curve(
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
     progress: Progress = lambda _: None,
     selection_path: Path = dataset.SELECTION_JSON,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Held-out real-row metrics of the selected pipeline trained on each share of the real rows."""
     parts = dataset.split(dataset.load_labeled(data_path), seed)
     features, c, threshold = topic.chosen_settings(topic.read_selection(selection_path))
     real_train = _real(parts.train)
     real = random.Random(seed).sample(real_train, len(real_train))
-    written = [r for r in parts.train if r.source != REAL_SOURCE]
+    written = [r for r in parts.train if not r.is_real]
     test = _real(parts.test)
     if not real or not test:
-        raise ValueError(f"{data_path.name} has no real ({REAL_SOURCE}) comments on both sides of "
+        raise ValueError(f"{data_path.name} has no real comments on both sides of "
                          "the split: the curve measures real rows")
     points = []
     for fraction in fractions:
         chosen = real[: round(len(real) * fraction)]
         progress(f"fitting on {fraction:.0%} of the real training rows ({len(chosen)})")
-        points.append(_point(fraction, chosen, written, test, topic.build_pipeline(features, c, seed),
-                             threshold))
+        pipeline = topic.build_pipeline(features, c, seed, cache_dir)
+        points.append(_point(fraction, chosen, written, test, pipeline, threshold))
     return {
         "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path)},
         "seed": seed,
@@ -55,7 +56,7 @@ def learning_curve(
 
 
 def _real(rows: Sequence[LabeledComment]) -> list[LabeledComment]:
-    return [r for r in rows if r.source == REAL_SOURCE]
+    return [r for r in rows if r.is_real]
 
 
 def _point(
@@ -67,7 +68,7 @@ def _point(
     pipeline.fit([r.text for r in train_rows], [r.topic for r in train_rows])
     model = topic.TopicModel(pipeline, threshold, "learning-curve", card={})
     predicted = model.decide(model.probabilities([r.text for r in test]))
-    scores = topic.metrics([r.topic for r in test], predicted)
+    scores = evaluation.metrics([r.topic for r in test], predicted)
     return {
         "fraction": fraction,
         "real_train_rows": len(real),

@@ -13,9 +13,19 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TOPICS_CSV = DATA_DIR / "topics.csv"
 SECOND_READ_CSV = DATA_DIR / "second_read.csv"
 SELECTION_JSON = DATA_DIR / "model_selection.json"
+SECOND_READ_POLIS_CSV = DATA_DIR / "second_read_polis.csv"
 TEST_FRACTION = 0.25
-REAL_SOURCE = "civil_comments"  # the `source` of real reader comments; every other source is written
+NEWS = "civil_comments"  # real reader comments on news sites (CC0)
+POLIS = "polis"  # real public statements from Polis deliberations (CC BY 4.0)
+REAL_SOURCES = (NEWS, POLIS)  # every other source (`written`) was written for this project
 Progress = Callable[[str], None]
+ATTRIBUTION = (
+    "Polis statements: data was gathered using the Polis software (compdemocracy.org/polis) and is "
+    "sub-licensed under CC BY 4.0 with Attribution to The Computational Democracy Project. The data and "
+    "more information about how the data was collected can be found at "
+    "https://github.com/compdemocracy/openData. News comments: Civil Comments (CC0), the sample of "
+    "Pavlopoulos et al., SemEval-2021 Task 5: Toxic Spans Detection."
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,11 @@ class LabeledComment:
     topic: str
     source: str
     comment_id: str
+
+    @property
+    def is_real(self) -> bool:
+        """Written by a member of the public, not by the project."""
+        return self.source in REAL_SOURCES
 
 
 @dataclass(frozen=True)

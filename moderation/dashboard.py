@@ -6,13 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Select, func, literal_column, select
 
 from classifiers import TOPICS
+from moderation import shares
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentStatus
 
 UNCLASSIFIED = "unclassified"
+UNCERTAIN = "uncertain"
 TOPIC_ORDER = (*TOPICS, UNCLASSIFIED)
 
 
@@ -51,6 +54,7 @@ class Fact:
 
     status: CommentStatus
     topic: str
+    uncertain: bool
     count: int
     positive: int
     neutral: int
@@ -66,37 +70,49 @@ def facts(filters: DashboardFilters) -> list[Fact]:
     groups along that covering index (a coalesce() or CASE per row costs 5x at 1M rows); the at most
     3 x 6 x 4 aggregate rows are then folded into Facts here.
     """
-    query = scoped(select(Comment.status, Comment.topic, Comment.sentiment, func.count(),
-                          func.sum(Comment.sentiment_compound), func.count(Comment.sentiment_compound)),
+    query = scoped(select(Comment.status, Comment.topic, Comment.topic_uncertain, Comment.sentiment,
+                          func.count(), func.sum(Comment.sentiment_compound),
+                          func.count(Comment.sentiment_compound)),
                    filters, with_status=False)
-    query = query.group_by(Comment.status, Comment.topic, Comment.sentiment)
-    folded: dict[tuple[CommentStatus, str], dict[str, float]] = {}
-    for status, topic, sentiment, count, compound_sum, compound_count in db.session.execute(query):
-        fact = folded.setdefault((status, topic or UNCLASSIFIED), dict.fromkeys(
+    query = query.group_by(Comment.status, Comment.topic, Comment.topic_uncertain, Comment.sentiment)
+    folded: dict[tuple[CommentStatus, str, bool], dict[str, float]] = {}
+    rows = db.session.execute(query)
+    for status, topic, uncertain, sentiment, count, compound_sum, compound_count in rows:
+        fact = folded.setdefault((status, topic or UNCLASSIFIED, bool(uncertain)), dict.fromkeys(
             ("count", "positive", "neutral", "negative", "compound_sum", "compound_count"), 0))
         fact["count"] += count
         if sentiment in ("positive", "neutral", "negative"):
             fact[sentiment] += count
         fact["compound_sum"] += float(compound_sum or 0)
         fact["compound_count"] += compound_count
-    return [Fact(status, topic, int(v["count"]), int(v["positive"]), int(v["neutral"]),
+    return [Fact(status, topic, uncertain, int(v["count"]), int(v["positive"]), int(v["neutral"]),
                  int(v["negative"]), v["compound_sum"], int(v["compound_count"]))
-            for (status, topic), v in folded.items()]
+            for (status, topic, uncertain), v in folded.items()]
 
 
 def _selected(found: list[Fact], filters: DashboardFilters) -> list[Fact]:
     return [f for f in found if f.status in filters.statuses]
 
 
-def topic_breakdown(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
-    """Count and share of comments per topic."""
+def topic_breakdown(filters: DashboardFilters, found: list[Fact] | None = None,
+                    rates: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Count and share per topic, uncertain comments apart, and shares corrected for the model's confusion.
+
+    A comment whose topic the model is unsure of is counted as `uncertain`, never under its topic;
+    the corrected share uses every classified comment's best guess and the measured confusion.
+    """
     counts: dict[str, int] = {}
+    guessed: dict[str, int] = {}
     for fact in _selected(facts(filters) if found is None else found, filters):
-        counts[fact.topic] = counts.get(fact.topic, 0) + fact.count
+        bucket = UNCERTAIN if fact.uncertain and fact.topic in TOPICS else fact.topic
+        counts[bucket] = counts.get(bucket, 0) + fact.count
+        if fact.topic in TOPICS:
+            guessed[fact.topic] = guessed.get(fact.topic, 0) + fact.count
     total = sum(counts.values())
+    adjusted = shares.corrected(guessed, rates)
     return [{"topic": t, "count": counts.get(t, 0),
-             "share": round(counts.get(t, 0) / total, 4) if total else 0.0}
-            for t in TOPIC_ORDER if t != UNCLASSIFIED or counts.get(t)]
+             "share": round(counts.get(t, 0) / total, 4) if total else 0.0, **adjusted.get(t, {})}
+            for t in (*TOPICS, UNCERTAIN, UNCLASSIFIED) if t in TOPICS or counts.get(t)]
 
 
 def sentiment_by_topic(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
@@ -203,7 +219,8 @@ def article_breakdown(article_id: int) -> dict[str, Any]:
     """The small breakdown editors see on an article page (approved comments)."""
     filters = DashboardFilters(article_id=article_id)
     found = facts(filters)
-    return {"topics": topic_breakdown(filters, found), "sentiment": sentiment_by_topic(filters, found)}
+    return {"topics": topic_breakdown(filters, found, shares.confusion_rates()),
+            "sentiment": sentiment_by_topic(filters, found)}
 
 
 def summary(filters: DashboardFilters) -> dict[str, Any]:
@@ -215,7 +232,7 @@ def summary(filters: DashboardFilters) -> dict[str, Any]:
                     "article": filters.article_id,
                     "statuses": [s.value for s in filters.statuses],
                     "granularity": filters.granularity},
-        "topics": topic_breakdown(filters, found),
+        "topics": topic_breakdown(filters, found, shares.confusion_rates()),
         "sentiment_by_topic": sentiment_by_topic(filters, found),
         "trend": trend(filters),
         "moderation": moderation_by_topic(filters, found),

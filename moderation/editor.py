@@ -107,10 +107,12 @@ def export_breakdown(fmt: str):
         return attachment("breakdown.json", "application/json", [json.dumps(figures, indent=2)])
     if fmt != "csv":
         abort(404)
-    header = ["topic", "count", "share", "positive", "neutral", "negative", "mean_compound"]
+    header = ["topic", "count", "share", "corrected_share", "corrected_ci95_low", "corrected_ci95_high",
+              "fewer_than_30", "positive", "neutral", "negative", "mean_compound"]
     sentiment = {r["topic"]: r for r in figures["sentiment_by_topic"]}
-    rows = [[t["topic"], t["count"], t["share"],
-             *(sentiment.get(t["topic"], {}).get(k) for k in header[3:])] for t in figures["topics"]]
+    rows = [[t["topic"], t["count"], t["share"], t.get("corrected_share"),
+             *(t.get("corrected_ci95") or (None, None)), t.get("few"),
+             *(sentiment.get(t["topic"], {}).get(k) for k in header[7:])] for t in figures["topics"]]
     return attachment("breakdown.csv", "text/csv", csv_lines(header, rows))
 
 

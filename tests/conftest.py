@@ -21,6 +21,10 @@ from moderation.extensions import db
 from moderation.models import Article, Role
 
 PASSWORD = "correct horse battery"
+# Sentence vectors are cached by text hash; every model a test trains (and the CLI runs they start)
+# reuses what `./bin/test` encoded when it built the project's model.
+os.environ.setdefault("COMMENT_EMBEDDING_CACHE",
+                      str(Path(__file__).resolve().parent.parent / "models" / "embedding-cache"))
 TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles")
 
 

@@ -20,7 +20,7 @@ import pytest
 import sklearn
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, load_analyzer, selection
+from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, evaluation, load_analyzer, selection
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
 from tests.helpers import DEMO_CSV, demo_rows
@@ -108,19 +108,25 @@ def test_model_card_records_provenance_and_metrics(model_dir):
     assert card["data"]["sha256"] == dataset.data_hash()
     assert card["seed"] == topic_model.SEED
     assert {"scikit-learn", "numpy", "python"} <= set(card["libraries"])
-    for part in ("all", "civil_comments", "written"):
+    for part in PARTS:
         assert 0 < card["held_out"][part]["macro_f1"] <= 1
-    assert card["labeling"]["n"] >= 200 and card["labeling"]["kappa"] > 0.6
-    assert 0 < card["labeling"]["second_reading_macro_f1"] <= 1
+    for source, readings in (("civil_comments", 400), ("polis", 300)):
+        assert card["labeling"][source]["n"] == readings and card["labeling"][source]["kappa"] > 0.6
+        assert 0 < card["labeling"][source]["second_reading_macro_f1"] <= 1
     assert card["threshold"]["other_below"] in topic_model.THRESHOLD_GRID
-    for part in ("all", "civil_comments", "written"):
+    assert "CC BY 4.0" in card["attribution"] and "Computational Democracy Project" in card["attribution"]
+    assert card["embeddings"]["sha256"] == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    for part in PARTS:
         low, high = card["held_out"][part]["macro_f1_ci95"]
         assert low <= card["held_out"][part]["macro_f1"] <= high
 
 
+PARTS = ("all", "real", "civil_comments", "polis", "written")
+
+
 def test_held_out_metrics_agree_with_their_confusion_matrix(model_dir):
     card = json.loads((model_dir / topic_model.CARD_NAME).read_text())
-    for part in ("all", "civil_comments", "written"):
+    for part in PARTS:
         report = card["held_out"][part]
         matrix = report["confusion_matrix"]["rows_true_cols_predicted"]
         assert report["confusion_matrix"]["labels"] == list(TOPICS)
@@ -155,18 +161,18 @@ def test_new_labels_never_move_an_existing_row_across_the_split():
 def test_bootstrap_interval_brackets_the_figure_and_narrows_with_more_rows():
     truth = ["privacy", "cost", "other", "other", "fairness", "other", "cost", "other"] * 5
     predicted = ["privacy", "other", "other", "cost", "fairness", "other", "cost", "other"] * 5
-    small = topic_model.bootstrap_macro_f1(truth, predicted)
-    large = topic_model.bootstrap_macro_f1(truth * 20, predicted * 20)
-    figure = topic_model.macro_f1(truth, predicted)
+    small = evaluation.bootstrap_macro_f1(truth, predicted)
+    large = evaluation.bootstrap_macro_f1(truth * 20, predicted * 20)
+    figure = evaluation.macro_f1(truth, predicted)
     assert small[0] < figure < small[1] and large[0] < figure < large[1]
     assert large[1] - large[0] < (small[1] - small[0]) / 2
-    assert topic_model.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
+    assert evaluation.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
 
 
 def test_bootstrap_of_perfect_answers_has_no_noise_even_with_a_rare_class():
     truth = ["other"] * 100 + ["privacy"] * 2  # most resamples draw no privacy row at all
-    assert topic_model.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
-    assert topic_model.macro_f1_standard_error(truth, truth) == 0.0
+    assert evaluation.bootstrap_macro_f1(truth, truth) == [1.0, 1.0]
+    assert evaluation.macro_f1_standard_error(truth, truth) == 0.0
 
 
 def write_sample(path: Path, keep: Callable[[int, dataset.LabeledComment], bool]) -> Path:
@@ -217,7 +223,14 @@ def test_selection_compares_candidates_and_train_applies_the_winner(tmp_path):
     assert scores[str(threshold)] >= max(scores.values()) - error
     assert all(scores[str(t)] < max(scores.values()) - error
                for t in topic_model.THRESHOLD_GRID if t < threshold)
-    assert {"all", "civil_comments", "written"} <= set(report["out_of_fold"])
+    assert {"all", "real", "civil_comments", "polis", "written"} <= set(report["out_of_fold"])
+    assert report["calibration"]["uncertain_below"] == 0.5
+    assert report["calibration"]["correct"] == sorted(report["calibration"]["correct"])
+    for source, other in (("civil_comments", "polis"), ("polis", "civil_comments")):
+        loso = report["leave_one_source_out"][source]
+        assert source not in loso["trained_on"] and loso["trained_on"][other] > 0
+        assert loso["scored_on"] == sum(r.source == source for r in dataset.load_labeled(data))
+        assert 0 <= loso["model"]["macro_f1"] <= 1 and 0 <= loso["keyword_rule"]["macro_f1"] <= 1
 
     model = topic_model.train(tmp_path / "m", data, selection_path=out)
     assert model.card["hyperparameters"]["features"] == report["chosen"]["features"]
@@ -236,8 +249,7 @@ def test_learning_curve_trains_on_growing_shares_of_the_real_rows(tmp_path):
     assert [half["fraction"], full["fraction"]] == [0.5, 1.0]
     assert half["real_train_rows"] == round(full["real_train_rows"] / 2)
     assert sum(full["real_train_rows_per_topic"].values()) == full["real_train_rows"]
-    held_out = [r for r in dataset.split(dataset.load_labeled(data), topic_model.SEED).test
-                if r.source == "civil_comments"]
+    held_out = [r for r in dataset.split(dataset.load_labeled(data), topic_model.SEED).test if r.is_real]
     assert report["held_out_real_rows"] == len(held_out)
     assert all(0 <= p["macro_f1"] <= 1 and set(p["f1_per_topic"]) == set(TOPICS) for p in report["points"])
     assert "fitting on 50% of the real training rows" in result.stderr
@@ -246,7 +258,7 @@ def test_learning_curve_trains_on_growing_shares_of_the_real_rows(tmp_path):
 def test_learning_curve_on_data_without_real_comments_is_a_clear_error(tmp_path):
     data = write_sample(tmp_path / "written.csv", lambda _, row: row.source == "written")
     result = run_cli("curve", "--data", str(data), "--fractions", "1", stdin="", model_dir=tmp_path)
-    assert result.returncode == 1 and "has no real (civil_comments) comments" in result.stderr
+    assert result.returncode == 1 and "has no real comments" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -437,13 +449,12 @@ def test_evaluate_cli_reports_held_out_threshold_effect_and_demo(model_dir):
                    for r in demo_rows())
     assert report["demo"]["vader_sentiment_agreement"] == agreeing
     assert report["threshold"]["other_below"] == card["threshold"]["other_below"]
-    for key in ("held_out", "held_out_without_threshold"):
-        assert report[key]["civil_comments"]["macro_f1"] == card[key]["civil_comments"]["macro_f1"]
+    assert report["held_out"]["real"]["macro_f1"] == card["held_out"]["real"]["macro_f1"]
     by_threshold = report["held_out_macro_f1_by_threshold"]
     assert list(by_threshold) == [str(t) for t in topic_model.THRESHOLD_GRID]
     chosen = by_threshold[str(card["threshold"]["other_below"])]
-    assert chosen == {part: card["held_out"][part]["macro_f1"] for part in ("all", "civil_comments", "written")}
-    assert by_threshold["0.0"]["written"] == card["held_out_without_threshold"]["written"]["macro_f1"]
+    assert chosen == {part: card["held_out"][part]["macro_f1"] for part in PARTS}
+    assert report["held_out_calibration"] == card["held_out_calibration"]
 
 
 def test_shipped_demo_is_the_shared_demo():
