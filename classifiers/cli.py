@@ -12,7 +12,7 @@ from typing import IO
 
 import click
 
-from classifiers import curve, selection
+from classifiers import curve, evaluation, selection
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
 from classifiers.dataset import REAL_SOURCES, SELECTION_JSON, TOPICS_CSV, Progress
@@ -130,10 +130,16 @@ def learning_curve(data: Path, seed: int, fractions: tuple[float, ...]) -> None:
 @model_dir_option
 @click.option("--demo", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_CSV,
               show_default=True, help="CSV with body,topic,sentiment columns (smoke test).")
-def evaluate(model_dir: Path | None, demo: Path) -> None:
+@click.option("--reliability-svg", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the held-out reliability diagram (raw and calibrated) into this SVG file.")
+def evaluate(model_dir: Path | None, demo: Path, reliability_svg: Path | None) -> None:
     """Print the held-out metrics from the card and the demo smoke test, as JSON."""
     analyzer = open_analyzer(model_dir)
     card = analyzer.model.card
+    if reliability_svg is not None and card.get("held_out_calibration"):
+        tables = {"raw probability": card["held_out_calibration"]["raw"],
+                  "calibrated": card["held_out_calibration"]["calibrated"]}
+        reliability_svg.write_text(evaluation.reliability_svg(tables, "Top topic: held-out reliability"))
     report = {
         "version": analyzer.version,
         "threshold": card["threshold"],

@@ -206,3 +206,29 @@ def adjusted_share_intervals(
     samples = np.array([adjusted_shares(draw, rates) for draw in draws])
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
     return point, low, high
+
+
+def reliability_svg(tables: dict[str, Sequence[dict[str, float]]], title: str) -> str:
+    """A reliability diagram as a small standalone SVG: confidence (x) against share correct (y)."""
+    size, pad = 320, 40
+    colours = ("#1f6f8b", "#d1495b", "#66a182")
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return round(pad + x * size, 1), round(pad + (1 - y) * size, 1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * pad + 160}" '
+             f'height="{size + 2 * pad}" font-family="sans-serif" font-size="12">',
+             f'<text x="{pad}" y="20">{title}</text>',
+             f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>',
+             f'<line x1="{pad}" y1="{pad + size}" x2="{pad + size}" y2="{pad}" stroke="#bbb" '
+             'stroke-dasharray="4"/>',
+             f'<text x="{pad}" y="{size + pad + 28}">confidence</text>',
+             f'<text x="4" y="{pad - 8}">share correct</text>']
+    for index, ((name, table), colour) in enumerate(zip(tables.items(), colours, strict=False)):
+        points = [xy(b["mean_confidence"], b["share_correct"]) for b in table]
+        parts.append(f'<polyline points="{" ".join(f"{x},{y}" for x, y in points)}" fill="none" '
+                     f'stroke="{colour}" stroke-width="2"/>')
+        parts.extend(f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>' for x, y in points)
+        parts.append(f'<text x="{size + pad + 12}" y="{pad + 16 + 18 * index}" fill="{colour}">{name}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

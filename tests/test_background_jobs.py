@@ -59,6 +59,9 @@ def test_worker_classifies_in_batches_and_marks_jobs_done(app, article):
     assert count_comments(app, topic=None) == 0
     assert job_states(app) == {"done": 16}
     assert set(classify_actions_per_comment(app).values()) == {1}
+    stored = latest_comment(app)
+    assert isinstance(stored.topic_uncertain, bool) and -1 <= stored.sentiment_score <= 1
+    assert all(isinstance(term, str) and weight > 0 for term, weight in stored.topic_terms)
 
 
 def test_queue_shows_classifying_until_the_worker_runs_and_moderators_can_act(client, app, staff, article):

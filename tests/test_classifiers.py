@@ -38,16 +38,28 @@ def test_analysis_has_every_field_and_is_frozen(analyzer):
     assert isinstance(result, Analysis)
     assert set(result.topic_scores) == set(TOPICS)
     assert sum(result.topic_scores.values()) == pytest.approx(1.0, abs=1e-4)
-    assert result.topic_confidence == result.topic_scores[result.topic]
+    calibrated = analyzer.model.calibration(result.topic_scores[result.topic])
+    assert result.topic_confidence == pytest.approx(float(calibrated), abs=1e-4)
     assert set(result.sentiment_scores) == {"neg", "neu", "pos", "compound"}
     assert result.model_version == analyzer.version
     with pytest.raises(FrozenInstanceError):
         result.topic = "cost"  # type: ignore[misc]
 
 
+def same_answer(a: Analysis, b: Analysis) -> bool:
+    """Equal labels and terms; scores equal up to float noise (a batch pads the encoder's input)."""
+    return ((a.topic, a.sentiment, a.topic_uncertain, a.sentiment_scores, a.model_version)
+            == (b.topic, b.sentiment, b.topic_uncertain, b.sentiment_scores, b.model_version)
+            and [t.term for t in a.topic_terms] == [t.term for t in b.topic_terms]
+            and a.topic_scores == pytest.approx(b.topic_scores, abs=1e-4)
+            and a.topic_confidence == pytest.approx(b.topic_confidence, abs=1e-4)
+            and a.sentiment_score == pytest.approx(b.sentiment_score, abs=1e-4))
+
+
 def test_analyze_equals_analyze_many(analyzer):
     texts = [r["body"] for r in demo_rows()] + ["", "lol", "Taxes again?!"]
-    assert analyzer.analyze_many(texts) == [analyzer.analyze(t) for t in texts]
+    together, alone = analyzer.analyze_many(texts), [analyzer.analyze(t) for t in texts]
+    assert all(same_answer(a, b) for a, b in zip(together, alone, strict=True))
 
 
 @pytest.mark.parametrize("text", [
@@ -64,8 +76,9 @@ def test_an_answer_does_not_depend_on_the_rest_of_the_batch(analyzer):
     text = "The council's budget overrun will land on renters."
     alone = analyzer.analyze(text)
     neighbours = [r["body"] for r in demo_rows()]
-    assert analyzer.analyze_many([*neighbours, text])[-1] == alone
-    assert analyzer.analyze_many([text, *neighbours, text])[::len(neighbours) + 1] == [alone, alone]
+    assert same_answer(analyzer.analyze_many([*neighbours, text])[-1], alone)
+    first, last = analyzer.analyze_many([text, *neighbours, text])[::len(neighbours) + 1]
+    assert same_answer(first, alone) and same_answer(last, alone)
 
 
 def test_module_level_helpers_use_the_configured_model(model_dir, analyzer):
@@ -366,8 +379,8 @@ def test_predict_cli_reads_json_lines_and_keeps_order(model_dir):
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["topic"] for line in lines] == [r["topic"] for r in demo_rows()]
-    assert set(lines[0]) == {"topic", "topic_scores", "topic_confidence", "sentiment",
-                             "sentiment_scores", "model_version"}
+    assert set(lines[0]) == {"topic", "topic_scores", "topic_confidence", "topic_uncertain", "topic_terms",
+                             "sentiment", "sentiment_score", "sentiment_scores", "model_version"}
     assert "classified 6 comments" in result.stderr
 
 
@@ -509,3 +522,28 @@ def test_train_if_stale_skips_a_current_model_and_rebuilds_after_new_labels(tmp_
     assert stale.returncode == 0 and "fitting" in stale.stderr, stale.stderr
     card = json.loads((folder / topic_model.CARD_NAME).read_text())
     assert card["data"]["sha256"] == dataset.data_hash(second)
+
+
+def test_confidence_is_calibrated_and_low_confidence_topics_are_marked_uncertain(analyzer):
+    from dataclasses import replace
+
+    from classifiers import Analyzer
+    from classifiers.topic import Calibration
+
+    strict = Calibration(raw=(0.0, 0.5, 1.0), correct=(0.0, 0.3, 1.0), uncertain_below=0.5)
+    model = Analyzer(replace(analyzer.model, calibration=strict))
+    texts = [r["body"] for r in demo_rows()] + ["ok", "What about it?", "Rent, wages and fair pay."]
+    proba = model.model.probabilities(texts)
+    for analysis, row in zip(model.analyze_many(texts), proba, strict=True):
+        raw = float(row[TOPICS.index(analysis.topic)])
+        expected = 0.6 * raw if raw <= 0.5 else 0.3 + 1.4 * (raw - 0.5)
+        assert analysis.topic_confidence == pytest.approx(expected, abs=1e-5)
+        assert analysis.topic_uncertain is (expected < 0.5)
+
+
+def test_shipped_calibration_is_monotone_and_comes_from_the_selection(analyzer):
+    record = topic_model.read_selection()["calibration"]
+    calibration = analyzer.model.calibration
+    assert list(calibration.raw) == record["raw"] and list(calibration.correct) == record["correct"]
+    assert list(calibration.correct) == sorted(calibration.correct)
+    assert calibration.uncertain_below == record["uncertain_below"] == 0.5
