@@ -27,7 +27,7 @@ from moderation import dashboard, queries, service
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import cache, limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
-from moderation.models import Article, Role
+from moderation.models import Article, CommentStatus, Role
 from moderation.params import page_arg
 
 bp = Blueprint("comments", __name__)
@@ -173,5 +173,5 @@ def post_comment(slug: str):
         return render_article(article, FormState.of(form, invalid.errors), 422)
     except service.NotAllowed as refused:
         return render_article(article, FormState.of(form, {"body": str(refused)}), 422)
-    flash(AWAITING if submitted.comment.status.value == "pending" else PUBLISHED, "success")
+    flash(AWAITING if submitted.status is CommentStatus.PENDING else PUBLISHED, "success")
     return redirect(url_for("comments.article", slug=slug, _anchor="comments"), 303)
