@@ -53,6 +53,14 @@ def create_app(path: str) -> Flask:
             local.connection = connect(path)
         return local.connection
 
+    def close() -> None:
+        connection = getattr(local, "connection", None)
+        if connection is not None:
+            connection.close()
+            local.connection = None
+
+    app.extensions["bare_close"] = close  # for tests; gunicorn workers keep theirs until they exit
+
     @app.post("/threads/<thread>/comments")
     def post(thread: str):
         author, body = request.form.get("author", "").strip(), request.form.get("body", "").strip()
