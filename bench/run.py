@@ -103,7 +103,8 @@ def benchmark(plan: Plan, wrk: str | None, texts: list[str], workdir: Path) -> d
         running = {"bare": stack.enter_context(servers.bare(workdir, texts)),
                    "isso": stack.enter_context(servers.isso(workdir, texts, say)),
                    "app": stack.enter_context(servers.this_app(workdir, env))}
-        report: dict = {"machine": machine(wrk), "loads": loads(running, plan, bodies, wrk)}
+        report: dict = {"machine": machine(wrk), "cpu_ms": {}}
+        report["loads"] = loads(running, plan, bodies, wrk, report["cpu_ms"])
         report["stored"] = check_stored(running, report["loads"], app)
         report["classify"] = steady_classification(running["app"], bodies, plan, app)
         report["drain"] = drain(app, texts, plan.backlog)
@@ -134,19 +135,30 @@ def target(server: servers.Server, method: str, bodies: dict[str, Path], run: st
                        bodies[server.post_mode], run, tuple(server.post_args))
 
 
-def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path],
-          wrk: str | None) -> dict[tuple[str, str], list[load.Result]]:
-    """Every server, POST then GET, in turns, `plan.runs` times: a slow spell hits all alike."""
+def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path], wrk: str | None,
+          cpu_ms: dict[tuple[str, str], float]) -> dict[tuple[str, str], list[load.Result]]:
+    """Every server, POST then GET, in turns, `plan.runs` times: a slow spell hits all alike.
+
+    Also fills `cpu_ms`: the web workers' CPU milliseconds per request, which other load on a
+    shared machine disturbs far less than requests per second.
+    """
     results: dict[tuple[str, str], list[load.Result]] = {}
     for run in range(1, plan.runs + 1):
         for method in METHODS:
             for name in SERVERS:
                 label = f"run {run}/{plan.runs} {method:4} {name:4}"
-                result = load.run(target(running[name], method, bodies, f"bench{run}"), plan.seconds,
+                server = running[name]
+                web = server.web_worker_pids()
+                before = servers.cpu_seconds(web)
+                result = load.run(target(server, method, bodies, f"bench{run}"), plan.seconds,
                                   CONNECTIONS, wrk, label)
+                cpu_ms[(name, method)] = cpu_ms.get((name, method), 0.0) + 1000 * (
+                    servers.cpu_seconds(web) - before)
                 results.setdefault((name, method), []).append(result)
                 click.echo(f"    {label}: {result.per_second:8,.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                            f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}", err=True)
+    for key, milliseconds in cpu_ms.items():
+        cpu_ms[key] = milliseconds / max(1, sum(r.requests for r in results[key]))
     return results
 
 
@@ -225,13 +237,15 @@ def print_report(report: dict, plan: Plan, wrk: str | None) -> None:
                f"SQLite {m['sqlite']}, {m['versions']}, isso {m['isso']}; client {m['client']}, "
                f"{CONNECTIONS} connections, {plan.seconds:g} s x {plan.runs} runs\n")
     click.echo(f"{'server':6} {'POST req/s':>13} {'GET req/s':>13} {'POST p50/p99 ms':>16} "
-               f"{'GET p50/p99 ms':>15} {'errors':>6}  POST, GET vs bare")
+               f"{'GET p50/p99 ms':>15} {'errors':>6}  {'POST, GET vs bare':17}  web CPU ms/req POST, GET")
+    cpu = report["cpu_ms"]
     for name in SERVERS:
         post, get = results[(name, "POST")], results[(name, "GET")]
         errors = sum(r.errors for r in post + get)
+        ratios = (f"{rate(post) / rate(results[('bare', 'POST')]):.2f}x, "
+                  f"{rate(get) / rate(results[('bare', 'GET')]):.2f}x")
         click.echo(f"{name:6} {span(post):>13} {span(get):>13} {latency(post):>16} {latency(get):>15} "
-                   f"{errors:>6}  {rate(post) / rate(results[('bare', 'POST')]):.2f}x, "
-                   f"{rate(get) / rate(results[('bare', 'GET')]):.2f}x")
+                   f"{errors:>6}  {ratios:17}  {cpu[(name, 'POST')]:.2f}, {cpu[(name, 'GET')]:.2f}")
     summary = summarise(report)
     print_checks(report, summary)
     click.echo(" ".join(f"{key}={value}" for key, value in summary.items()))

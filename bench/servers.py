@@ -57,6 +57,15 @@ class Server:
         return [int(pid) for pid in out.split()]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes used so far, from /proc (Linux)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
