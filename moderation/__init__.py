@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from moderation import models  # noqa: F401  (the models must be known to Alembic)
 
+    _engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -40,6 +41,13 @@ def register_extensions(app: Flask) -> None:
     cache.init_app(app)
     with app.app_context():
         _configure_sqlite(app)
+
+
+def _engine_options(app: Flask) -> None:
+    """No pre-ping on SQLite: it guards against a server dropping idle connections, and a file cannot."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                                   "pool_pre_ping": False}
 
 
 def _configure_sqlite(app: Flask) -> None:

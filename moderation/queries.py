@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from moderation.extensions import db
@@ -16,8 +18,20 @@ def articles() -> list[Article]:
     return list(db.session.scalars(select(Article).order_by(Article.published.desc(), Article.id)))
 
 
+# Built once: on the readers' hottest path, building the statement cost as much as running it.
+ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("slug"))
+
+
+ARTICLE_ROW_BY_SLUG = select(Article.__table__).where(Article.__table__.c.slug == bindparam("slug"))
+
+
 def article_by_slug(slug: str) -> Article | None:
-    return db.session.scalar(select(Article).where(Article.slug == slug))
+    return db.session.scalar(ARTICLE_BY_SLUG, {"slug": slug})
+
+
+def article_row(slug: str) -> Row[Any] | None:
+    """The article as a plain row, for pages that only show it: half the cost of an ORM object."""
+    return db.session.execute(ARTICLE_ROW_BY_SLUG, {"slug": slug}).first()
 
 
 def approved_comments(article: Article, page: int, per_page: int) -> Pagination:

@@ -22,9 +22,11 @@ def init_app(app: Flask) -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """Set the headers unless a view chose its own."""
+    """Set the headers unless a view chose its own (one pass over the headers: this runs on every request)."""
+    present = {name.lower() for name in response.headers.keys()}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
+        if name.lower() not in present:
+            response.headers.add(name, value)
+    if "cache-control" not in present and response.mimetype == "text/html":
+        response.headers.add("Cache-Control", "no-store")
     return response

@@ -60,6 +60,7 @@ class NotAllowed(ValueError):
 @dataclass(frozen=True)
 class Submission:
     comment: Comment
+    status: CommentStatus  # as stored, so callers need not reload the committed comment to know it
     duplicate: bool = False
 
 
@@ -128,6 +129,8 @@ def submit_comment(
     """Validate and store a reader's comment with its classify job; a repeated token returns the first.
 
     Classifying is the background worker's work: the reader's request only validates and stores.
+    A repeated token is caught by the column's unique index when inserting, not looked up first:
+    one query less on every post, and the same answer when two posts race.
     """
     if not article.comments_open:
         raise NotAllowed("Comments are closed on this article.")
@@ -135,9 +138,6 @@ def submit_comment(
     errors = validation_errors(author, email_clean, body)
     if errors:
         raise InvalidComment(errors)
-    earlier = _by_token(submission_token)
-    if earlier is not None:
-        return Submission(earlier, duplicate=True)
     comment = Comment(article=article, author=author, body=body, email=email_clean or None,
                       client_hash=client_hash(client_address), submission_token=submission_token)
     _publish_or_hold(comment, article)
@@ -154,12 +154,13 @@ def _publish_or_hold(comment: Comment, article: Article) -> None:
     comment.status = CommentStatus.PENDING if article.premoderated else CommentStatus.APPROVED
     if comment.status is CommentStatus.APPROVED:
         comment.mark_decided()
-    comment.actions.append(ModerationAction(action=ActionKind.SUBMIT, to_status=comment.status.value))
+    record(comment, action=ActionKind.SUBMIT, to_status=comment.status.value)
 
 
 def _store_new(comment: Comment, token: str | None) -> Submission:
-    """Commit; if a concurrent double-click won the race for the token, return its comment."""
+    """Commit; if an earlier post (a double click, a retry) holds the token, return its comment."""
     db.session.add(comment)
+    status = comment.status
     try:
         db.session.flush()  # the comment's id, for its job, in the same transaction
         jobs.enqueue(jobs.CLASSIFY, comment.id)
@@ -171,8 +172,19 @@ def _store_new(comment: Comment, token: str | None) -> Submission:
         earlier = _by_token(token)
         if earlier is None:
             raise
-        return Submission(earlier, duplicate=True)
-    return Submission(comment)
+        return Submission(earlier, earlier.status, duplicate=True)
+    return Submission(comment, status)
+
+
+def record(comment: Comment, **fields: object) -> ModerationAction:
+    """Add an audit row for the comment (the caller commits).
+
+    Set from the row's side: appending to `comment.actions` would first load every earlier row of
+    the comment, a query per comment when a batch is classified or decided.
+    """
+    action = ModerationAction(comment=comment, **fields)
+    db.session.add(action)
+    return action
 
 
 def apply_analysis(comment: Comment, result: Analysis) -> None:
@@ -188,7 +200,7 @@ def apply_analysis(comment: Comment, result: Analysis) -> None:
     comment.topic_uncertain = result.topic_uncertain
     comment.topic_terms = [[t.term, t.weight] for t in result.topic_terms]
     comment.classification_error = None
-    comment.actions.append(ModerationAction(action=ActionKind.CLASSIFY, reason=result.model_version))
+    record(comment, action=ActionKind.CLASSIFY, reason=result.model_version)
 
 
 def mark_unclassifiable(comment: Comment, error: str) -> None:
@@ -274,10 +286,8 @@ def bump_comment_lists(article_ids: Iterable[int]) -> None:
 
 def _transition(comment: Comment, action: ActionKind, target: CommentStatus,
                 user: User | None, reason: str | None) -> None:
-    comment.actions.append(ModerationAction(
-        action=action, user=user, from_status=comment.status.value, to_status=target.value,
-        reason=reason,
-    ))
+    record(comment, action=action, user=user, from_status=comment.status.value, to_status=target.value,
+           reason=reason)
     comment.status = target
 
 
@@ -288,8 +298,7 @@ def erase_by_email(email: str, user: User | None) -> int:
     for comment in comments:
         comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
         comment.client_hash = None
-        comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user,
-                                                reason="right to erasure"))
+        record(comment, action=ActionKind.ERASE, user=user, reason="right to erasure")
     bump_comment_lists(c.article_id for c in comments)
     db.session.commit()
     return len(comments)

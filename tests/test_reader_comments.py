@@ -7,7 +7,7 @@ import pytest
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.models import CommentStatus
 from tests.conftest import set_article
-from tests.helpers import count_comments, latest_comment, post_comment, run_worker
+from tests.helpers import count_comments, form_for, latest_comment, post_comment, run_worker
 
 
 def test_index_lists_the_demo_article(client, article):
@@ -141,3 +141,23 @@ def test_double_submit_of_the_same_form_stores_one_comment(client, app, article)
     second = client.post(f"{article.url}/comments", data=data)
     assert first.status_code == second.status_code == 303
     assert count_comments(app, body="Clicked twice") == 1
+
+
+def test_each_reader_gets_their_own_tokens_from_the_cached_page_and_both_can_post(app, article):
+    first, second = app.test_client(), app.test_client()
+    forms = [form_for(reader, article.url) for reader in (first, second)]
+    assert forms[0]["csrf_token"] != forms[1]["csrf_token"]
+    assert forms[0]["submission_token"] != forms[1]["submission_token"]
+    for reader, form, body in ((first, forms[0], "First reader"), (second, forms[1], "Second reader")):
+        response = reader.post(f"{article.url}/comments",
+                               data=form | {"author": "Reader", "body": body, "website": ""})
+        assert response.status_code == 303
+    assert count_comments(app, body="First reader") == count_comments(app, body="Second reader") == 1
+
+
+def test_an_edited_article_shows_at_once_on_the_cached_page(client, app, article):
+    client.get(article.url)  # fills the page cache
+    set_article(app, article.id, title="A corrected headline")
+    page = client.get(article.url).get_data(as_text=True)
+    assert "A corrected headline" in page
+    assert "Why the biggest AI lab is spreading its bets across clouds" not in page
