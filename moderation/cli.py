@@ -11,13 +11,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import demo, service, worker
+from moderation import article_service, demo, service, worker
 from moderation.models import Role
 
 
 def init_app(app: Flask) -> None:
     for command in (load_demo_command, create_user_command, classify_pending_command,
-                    worker_command, erase_email_command):
+                    worker_command, erase_email_command, add_article_command):
         app.cli.add_command(command)
 
 
@@ -102,3 +102,21 @@ def erase_email_command(email: str, yes: bool) -> None:
         click.confirm(f"Anonymise all comments left with {email}?", abort=True)
     count = service.erase_by_email(email, None)
     click.echo(f"Anonymised {count} comments left with {email}.")
+
+
+@click.command("add-article")
+@with_appcontext
+@click.option("--url", "url", required=True, help="The article's canonical URL on the news site.")
+@click.option("--title", required=True, help="The article's title.")
+@click.option("--slug", default="", help="Its slug here (made from the title when left out).")
+@click.option("--closed", is_flag=True, help="Create it with comments closed.")
+@click.option("--no-premoderation", is_flag=True, help="Publish comments without waiting for a moderator.")
+def add_article_command(url: str, title: str, slug: str, closed: bool, no_premoderation: bool) -> None:
+    """Register an article of the news site so it can take comments; prints its slug."""
+    fields = article_service.ArticleFields(title=title, canonical_url=url, slug=slug,
+                                           comments_open=not closed, premoderated=not no_premoderation)
+    try:
+        article = article_service.create_article(fields)
+    except service.InvalidComment as invalid:
+        raise click.ClickException(" ".join(invalid.errors.values())) from invalid
+    click.echo(article.slug)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
@@ -41,3 +41,15 @@ class DecisionForm(FlaskForm):
 
     reason = StringField("Reason", validators=[Optional(), AnyOf(list(REJECT_REASONS))])
     note = StringField("Note", validators=[Optional(), Length(max=300)])
+
+
+class ArticleForm(FlaskForm):
+    """Create or edit an article; the article service does the real validation."""
+
+    title = StringField("Title", validators=[Length(max=600)])
+    canonical_url = StringField("Canonical URL (the article's address on your site)",
+                                validators=[Length(max=1000)])
+    slug = StringField("Slug (leave empty to make one from the title)", validators=[Length(max=400)])
+    comments_open = BooleanField("Comments open", default=True)
+    premoderated = BooleanField("Pre-moderation (comments wait for a moderator)", default=True)
+    submit = SubmitField("Save article")
