@@ -53,3 +53,14 @@ class ArticleForm(FlaskForm):
     comments_open = BooleanField("Comments open", default=True)
     premoderated = BooleanField("Pre-moderation (comments wait for a moderator)", default=True)
     submit = SubmitField("Save article")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What the token is for", validators=[Length(max=200)])
+    submit = SubmitField("Create token")
+
+
+class OriginForm(FlaskForm):
+    origin = StringField("Site address (e.g. https://news.example)", validators=[Length(max=600)])
+    auto_register = BooleanField("Register an article on its first comment from this site")
+    submit = SubmitField("Allow site")

@@ -9,7 +9,7 @@ import pytest
 from moderation.models import Role
 from tests.conftest import PASSWORD, create_staff, csrf_from
 
-STAFF_ONLY = {"queue", "editor", "articles"}
+STAFF_ONLY = {"queue", "editor", "articles", "integrations"}
 
 
 def staff_routes(app) -> list[tuple[str, str, tuple[Role, ...]]]:

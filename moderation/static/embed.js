@@ -1,0 +1,1 @@
+/* embed: written in the next step */
