@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 
 from moderation import article_service
 
 bp = Blueprint("embed", __name__)
-STATIC = Path(__file__).resolve().parent / "static"
+SCRIPT = Path(__file__).resolve().parent / "static" / "embed.js"
+
+
+@cache
+def script_bytes() -> tuple[bytes, str]:
+    """The script and its ETag, read once per process."""
+    source = SCRIPT.read_bytes()
+    return source, hashlib.sha256(source).hexdigest()[:16]
 
 
 @bp.get("/embed.js")
 def script():
     """The embed script; any page may load it, only allowed sites may then call the API."""
-    response = send_from_directory(STATIC, "embed.js", mimetype="text/javascript", max_age=300)
+    source, etag = script_bytes()
+    response = Response(source, mimetype="text/javascript")
+    response.set_etag(etag)
+    response.cache_control.public, response.cache_control.max_age = True, 300
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return response.make_conditional(request)
 
 
 @bp.get("/embed/comments")
