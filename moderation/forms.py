@@ -64,3 +64,10 @@ class OriginForm(FlaskForm):
     origin = StringField("Site address (e.g. https://news.example)", validators=[Length(max=600)])
     auto_register = BooleanField("Register an article on its first comment from this site")
     submit = SubmitField("Allow site")
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("Endpoint address (https://...)", validators=[Length(max=1000)])
+    created = BooleanField("comment.created: a reader posted a comment", default=True)
+    decided = BooleanField("comment.decided: a moderator approved, rejected or undid", default=True)
+    submit = SubmitField("Add endpoint")

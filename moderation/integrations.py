@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from moderation import origins, service, tokens
+from moderation import origins, service, tokens, webhooks
 from moderation.auth import roles_required
-from moderation.forms import ButtonForm, OriginForm, TokenForm
+from moderation.forms import ButtonForm, OriginForm, TokenForm, WebhookForm
 from moderation.models import Role
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
@@ -115,3 +115,52 @@ def remove_origin(origin_id: int):
         abort(404)
     flash("The site can no longer embed the comments.", "success")
     return redirect(url_for("integrations.origin_list"), 303)
+
+
+def render_webhooks(form: WebhookForm, status: int = 200):
+    return render_template("integrations/webhooks.html", form=form, endpoints=webhooks.endpoints(),
+                           button_form=ButtonForm(), tolerance=webhooks.SIGNATURE_TOLERANCE), status
+
+
+@bp.get("/webhooks")
+@roles_required(Role.ADMIN)
+def webhook_list():
+    """Endpoints that receive signed comment events, with their secrets."""
+    return render_webhooks(WebhookForm())
+
+
+@bp.post("/webhooks")
+@roles_required(Role.ADMIN)
+def add_webhook():
+    form = WebhookForm()
+    if not form.validate_on_submit():
+        return render_webhooks(form, 422)
+    chosen = [event for event, on in ((webhooks.CREATED, form.created.data),
+                                      (webhooks.DECIDED, form.decided.data)) if on]
+    try:
+        endpoint = webhooks.add_endpoint(form.url.data or "", chosen)
+    except webhooks.InvalidEndpoint as invalid:
+        form.url.errors = [*form.url.errors, str(invalid)]
+        return render_webhooks(form, 422)
+    flash(f"Events now go to {endpoint.url}.", "success")
+    return redirect(url_for("integrations.webhook_list"), 303)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/remove")
+@roles_required(Role.ADMIN)
+def remove_webhook(endpoint_id: int):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        webhooks.remove_endpoint(endpoint_id)
+    except LookupError:
+        abort(404)
+    flash("The endpoint receives no more events.", "success")
+    return redirect(url_for("integrations.webhook_list"), 303)
+
+
+@bp.get("/webhooks/deliveries")
+@roles_required(Role.ADMIN)
+def deliveries():
+    """The latest deliveries and their state: delivered, waiting to retry, or given up."""
+    return render_template("integrations/deliveries.html", deliveries=webhooks.recent_deliveries())

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from moderation.extensions import db
 from moderation.models import Job, JobState, utcnow
@@ -26,21 +27,31 @@ RETRY_BASE = timedelta(seconds=5)
 
 
 def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | None = None,
-            run_after: datetime | None = None) -> Job:
-    """Add a job to the current session; it is stored when the caller commits its change."""
-    job = Job(kind=kind, subject_id=subject_id, payload=payload, run_after=run_after or utcnow())
+            run_after: datetime | None = None, sequence_key: str | None = None) -> Job:
+    """Add a job to the current session; it is stored when the caller commits its change.
+
+    Jobs sharing a `sequence_key` run one at a time, in the order they were enqueued, when their
+    kind is claimed with `in_sequence=True`.
+    """
+    job = Job(kind=kind, subject_id=subject_id, payload=payload, run_after=run_after or utcnow(),
+              sequence_key=sequence_key)
     db.session.add(job)
     return job
 
 
-def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Job]:
-    """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once."""
+def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE, in_sequence: bool = False) -> list[Job]:
+    """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once.
+
+    With `in_sequence`, a job waits while an earlier job with its sequence key is still open.
+    """
     db.session.rollback()  # start a fresh transaction: on SQLite the UPDATE must come first
     now, token = utcnow(), secrets.token_hex(16)
     due = or_(and_(Job.state == JobState.QUEUED, Job.run_after <= now),
               and_(Job.state == JobState.RUNNING, Job.lease_until < now))
-    candidates = (select(Job.id).where(Job.kind == kind, due).order_by(Job.id).limit(limit)
-                  .with_for_update(skip_locked=True))
+    candidates = select(Job.id).where(Job.kind == kind, due)
+    if in_sequence:
+        candidates = candidates.where(~_earlier_open_job())
+    candidates = candidates.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
     db.session.execute(
         update(Job).where(Job.id.in_(candidates.scalar_subquery()), due)
         .values(state=JobState.RUNNING, claim_token=token, lease_until=now + lease,
@@ -49,6 +60,12 @@ def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Job]:
     )
     db.session.commit()
     return list(db.session.scalars(select(Job).where(Job.claim_token == token).order_by(Job.id)))
+
+
+def _earlier_open_job():  # -> the EXISTS clause
+    earlier = aliased(Job)
+    return exists().where(earlier.sequence_key == Job.sequence_key, earlier.id < Job.id,
+                          earlier.state.in_([JobState.QUEUED, JobState.RUNNING]))
 
 
 def finish(jobs: Iterable[Job]) -> None:
@@ -67,6 +84,12 @@ def fail(job: Job, error: str, retry: bool = True) -> None:
         job.run_after = utcnow() + RETRY_BASE * 2 ** (job.attempts - 1)
     else:
         job.state, job.finished_at = JobState.FAILED, utcnow()
+
+
+def retry_later(job: Job, error: str, delay: timedelta) -> None:
+    """Record an error and run the job again after `delay` (the caller chose the backoff)."""
+    job.last_error, job.lease_until = error[:500], None
+    job.state, job.run_after = JobState.QUEUED, utcnow() + delay
 
 
 def release(jobs: Sequence[Job]) -> None:
