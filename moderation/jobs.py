@@ -53,13 +53,22 @@ def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE, in_sequence: 
         candidates = candidates.where(~_earlier_open_job())
     candidates = candidates.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
     db.session.execute(
-        update(Job).where(Job.id.in_(candidates.scalar_subquery()), due)
+        update(Job).where(_chosen(candidates), due)
         .values(state=JobState.RUNNING, claim_token=token, lease_until=now + lease,
                 attempts=Job.attempts + 1),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
     return list(db.session.scalars(select(Job).where(Job.claim_token == token).order_by(Job.id)))
+
+
+def _chosen(candidates):  # -> the WHERE clause
+    """PostgreSQL locks the candidates first and updates exactly those: as a subquery of the UPDATE,
+    a LIMIT ... SKIP LOCKED select may be re-run by the plan (a nested loop) and lease more than
+    `limit` rows. SQLite keeps the single statement, which takes the write lock before it reads."""
+    if db.engine.dialect.name == "postgresql":
+        return Job.id.in_(list(db.session.scalars(candidates)))
+    return Job.id.in_(candidates.scalar_subquery())
 
 
 def _earlier_open_job():  # -> the EXISTS clause
