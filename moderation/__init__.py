@@ -67,9 +67,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import auth, comments, editor, operations, queue
+    from moderation import api, articles, auth, comments, editor, embed, integrations, operations, queue
 
-    for module in (comments, auth, queue, editor, operations):
+    for module in (comments, auth, queue, editor, operations, articles, integrations, api, embed):
         app.register_blueprint(module.bp)
 
 

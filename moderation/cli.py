@@ -6,18 +6,19 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import demo, service, worker
+from moderation import article_service, demo, importers, origins, service, worker
 from moderation.models import Role
 
 
 def init_app(app: Flask) -> None:
     for command in (load_demo_command, create_user_command, classify_pending_command,
-                    worker_command, erase_email_command):
+                    worker_command, erase_email_command, add_article_command, import_group):
         app.cli.add_command(command)
 
 
@@ -102,3 +103,83 @@ def erase_email_command(email: str, yes: bool) -> None:
         click.confirm(f"Anonymise all comments left with {email}?", abort=True)
     count = service.erase_by_email(email, None)
     click.echo(f"Anonymised {count} comments left with {email}.")
+
+
+@click.command("add-article")
+@with_appcontext
+@click.option("--url", "url", required=True, help="The article's canonical URL on the news site.")
+@click.option("--title", required=True, help="The article's title.")
+@click.option("--slug", default="", help="Its slug here (made from the title when left out).")
+@click.option("--closed", is_flag=True, help="Create it with comments closed.")
+@click.option("--no-premoderation", is_flag=True, help="Publish comments without waiting for a moderator.")
+def add_article_command(url: str, title: str, slug: str, closed: bool, no_premoderation: bool) -> None:
+    """Register an article of the news site so it can take comments; prints its slug."""
+    fields = article_service.ArticleFields(title=title, canonical_url=url, slug=slug,
+                                           comments_open=not closed, premoderated=not no_premoderation)
+    try:
+        article = article_service.create_article(fields)
+    except service.InvalidComment as invalid:
+        raise click.ClickException(" ".join(invalid.errors.values())) from invalid
+    click.echo(article.slug)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Bring in articles and comments from Disqus, WordPress or Isso (running it again adds nothing)."""
+
+
+EXPORT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def run_import(export: importers.Export) -> None:
+    """Store an export with a progress bar, then say what happened and what the worker will do."""
+    with click.progressbar(length=len(export.comments), label="Importing comments", file=sys.stderr) as bar:
+        result = importers.import_export(export, progress=bar.update)
+    click.echo(f"{result.articles_added} articles and {result.comments_added} comments imported; "
+               f"{result.already_there} comments were already here.")
+    for external_id, why in result.skipped:
+        click.echo(f"Skipped {external_id}: {why}")
+    if result.comments_added:
+        click.echo(f"{result.comments_added} comments wait for the background worker to classify them in "
+                   "batches (`flask --app wsgi worker`, or `flask --app wsgi classify-pending` now).")
+
+
+def read_or_fail(reader, *args):  # type: ignore[no-untyped-def]
+    try:
+        return reader(*args)
+    except importers.ImportFailed as failed:
+        raise click.ClickException(str(failed)) from failed
+
+
+@import_group.command("disqus")
+@with_appcontext
+@click.argument("file", type=EXPORT_FILE)
+def import_disqus_command(file: Path) -> None:
+    """Import a Disqus XML export."""
+    run_import(read_or_fail(importers.read_disqus, file))
+
+
+@import_group.command("wordpress")
+@with_appcontext
+@click.argument("file", type=EXPORT_FILE)
+def import_wordpress_command(file: Path) -> None:
+    """Import a WordPress export (WXR)."""
+    run_import(read_or_fail(importers.read_wordpress, file))
+
+
+@import_group.command("isso")
+@with_appcontext
+@click.argument("file", type=EXPORT_FILE)
+@click.option("--site", help="The site's address (Isso keeps page paths); defaults to the one allowed site.")
+def import_isso_command(file: Path, site: str | None) -> None:
+    """Import an Isso SQLite database."""
+    site = site or default_site()
+    run_import(read_or_fail(importers.read_isso, file, site))
+
+
+def default_site() -> str:
+    allowed = sorted(origins.configured_origins() | {o.origin for o in origins.allowed_origins()})
+    if len(allowed) != 1:
+        raise click.ClickException("Isso keeps page paths (/2026/story/): give the site's address with "
+                                   "--site https://news.example")
+    return allowed[0]

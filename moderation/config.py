@@ -45,6 +45,14 @@ def defaults(app: Flask) -> dict[str, Any]:
         "CACHE_TYPE": "SimpleCache",
         "CACHE_DEFAULT_TIMEOUT": 3600,
         "CACHE_THRESHOLD": 2000,
+        # Sites whose pages may embed the comments (comma-separated origins), besides the admin page's list.
+        "EMBED_ORIGINS": "",
+        "API_MAX_PER_PAGE": 100,
+        # Webhook retries: after RETRY_BASE s, doubling up to RETRY_MAX s; given up after GIVE_UP s.
+        "WEBHOOK_RETRY_BASE_SECONDS": 10,
+        "WEBHOOK_RETRY_MAX_SECONDS": 3600,
+        "WEBHOOK_GIVE_UP_SECONDS": 24 * 3600,
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
     }
 
 
@@ -62,10 +70,11 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
     if environ.get("MODEL_AUTO_TRAIN"):
         settings["MODEL_AUTO_TRAIN"] = parse_value(environ["MODEL_AUTO_TRAIN"])
-    for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
+    for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
         if environ.get(name):
             settings[name] = environ[name]
-    settings.update({k: parse_value(v) for k, v in environ.items() if k.startswith(("RATELIMIT_", "CACHE_"))})
+    settings.update({k: parse_value(v) for k, v in environ.items()
+                     if k.startswith(("RATELIMIT_", "CACHE_", "WEBHOOK_"))})
     return settings
 
 

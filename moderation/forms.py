@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
@@ -41,3 +41,33 @@ class DecisionForm(FlaskForm):
 
     reason = StringField("Reason", validators=[Optional(), AnyOf(list(REJECT_REASONS))])
     note = StringField("Note", validators=[Optional(), Length(max=300)])
+
+
+class ArticleForm(FlaskForm):
+    """Create or edit an article; the article service does the real validation."""
+
+    title = StringField("Title", validators=[Length(max=600)])
+    canonical_url = StringField("Canonical URL (the article's address on your site)",
+                                validators=[Length(max=1000)])
+    slug = StringField("Slug (leave empty to make one from the title)", validators=[Length(max=400)])
+    comments_open = BooleanField("Comments open", default=True)
+    premoderated = BooleanField("Pre-moderation (comments wait for a moderator)", default=True)
+    submit = SubmitField("Save article")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("What the token is for", validators=[Length(max=200)])
+    submit = SubmitField("Create token")
+
+
+class OriginForm(FlaskForm):
+    origin = StringField("Site address (e.g. https://news.example)", validators=[Length(max=600)])
+    auto_register = BooleanField("Register an article on its first comment from this site")
+    submit = SubmitField("Allow site")
+
+
+class WebhookForm(FlaskForm):
+    url = StringField("Endpoint address (https://...)", validators=[Length(max=1000)])
+    created = BooleanField("comment.created: a reader posted a comment", default=True)
+    decided = BooleanField("comment.decided: a moderator approved, rejected or undid", default=True)
+    submit = SubmitField("Add endpoint")

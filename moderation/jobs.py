@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
 
 from moderation.extensions import db
 from moderation.models import Job, JobState, utcnow
@@ -26,34 +27,55 @@ RETRY_BASE = timedelta(seconds=5)
 
 
 def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | None = None,
-            run_after: datetime | None = None) -> None:
+            run_after: datetime | None = None, sequence_key: str | None = None) -> None:
     """Insert a job in the caller's transaction; it is stored when the caller commits its change.
 
     A plain INSERT rather than an ORM object: every posted comment enqueues one, and a second
-    unit-of-work flush per post cost more than the statement.
+    unit-of-work flush per post cost more than the statement. Jobs sharing a `sequence_key` run
+    one at a time, in the order they were enqueued, when their kind is claimed with `in_sequence`.
     """
     now = utcnow()
     db.session.execute(insert(Job.__table__), {
         "kind": kind, "subject_id": subject_id, "payload": payload, "state": JobState.QUEUED,
-        "attempts": 0, "run_after": run_after or now, "created_at": now})
+        "attempts": 0, "run_after": run_after or now, "created_at": now, "sequence_key": sequence_key})
 
 
-def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE) -> list[Job]:
-    """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once."""
+def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE, in_sequence: bool = False) -> list[Job]:
+    """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once.
+
+    With `in_sequence`, a job waits while an earlier job with its sequence key is still open.
+    """
     db.session.rollback()  # start a fresh transaction: on SQLite the UPDATE must come first
     now, token = utcnow(), secrets.token_hex(16)
     due = or_(and_(Job.state == JobState.QUEUED, Job.run_after <= now),
               and_(Job.state == JobState.RUNNING, Job.lease_until < now))
-    candidates = (select(Job.id).where(Job.kind == kind, due).order_by(Job.id).limit(limit)
-                  .with_for_update(skip_locked=True))
+    candidates = select(Job.id).where(Job.kind == kind, due)
+    if in_sequence:
+        candidates = candidates.where(~_earlier_open_job())
+    candidates = candidates.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
     db.session.execute(
-        update(Job).where(Job.id.in_(candidates.scalar_subquery()), due)
+        update(Job).where(_chosen(candidates), due)
         .values(state=JobState.RUNNING, claim_token=token, lease_until=now + lease,
                 attempts=Job.attempts + 1),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
     return list(db.session.scalars(select(Job).where(Job.claim_token == token).order_by(Job.id)))
+
+
+def _chosen(candidates):  # -> the WHERE clause
+    """PostgreSQL locks the candidates first and updates exactly those: as a subquery of the UPDATE,
+    a LIMIT ... SKIP LOCKED select may be re-run by the plan (a nested loop) and lease more than
+    `limit` rows. SQLite keeps the single statement, which takes the write lock before it reads."""
+    if db.engine.dialect.name == "postgresql":
+        return Job.id.in_(list(db.session.scalars(candidates)))
+    return Job.id.in_(candidates.scalar_subquery())
+
+
+def _earlier_open_job():  # -> the EXISTS clause
+    earlier = aliased(Job)
+    return exists().where(earlier.sequence_key == Job.sequence_key, earlier.id < Job.id,
+                          earlier.state.in_([JobState.QUEUED, JobState.RUNNING]))
 
 
 def finish(jobs: Iterable[Job]) -> None:
@@ -72,6 +94,12 @@ def fail(job: Job, error: str, retry: bool = True) -> None:
         job.run_after = utcnow() + RETRY_BASE * 2 ** (job.attempts - 1)
     else:
         job.state, job.finished_at = JobState.FAILED, utcnow()
+
+
+def retry_later(job: Job, error: str, delay: timedelta) -> None:
+    """Record an error and run the job again after `delay` (the caller chose the backoff)."""
+    job.last_error, job.lease_until = error[:500], None
+    job.state, job.run_after = JobState.QUEUED, utcnow() + delay
 
 
 def release(jobs: Sequence[Job]) -> None:

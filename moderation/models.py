@@ -60,6 +60,8 @@ class Article(db.Model):
     # Bumped in the same transaction as any change to what readers see under the article, so a
     # cached comment list keyed by it can never be served stale by any process.
     comments_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The page's address on the news site: how the embed and the importers find the article.
+    canonical_url: Mapped[str | None] = mapped_column(String(500), unique=True, index=True)
 
     comments: Mapped[list[Comment]] = relationship(back_populates="article")
 
@@ -111,6 +113,8 @@ class Comment(db.Model):
     classification_error: Mapped[str | None] = mapped_column(String(300))
     client_hash: Mapped[str | None] = mapped_column(String(64))
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "disqus:123", "wordpress:45", "isso:6": the source's own id, so an import never adds it twice.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True, index=True)
 
     article: Mapped[Article] = relationship(back_populates="comments")
     actions: Mapped[list[ModerationAction]] = relationship(
@@ -186,7 +190,8 @@ class Job(db.Model):
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_kind_state_run_after", "kind", "state", "run_after", "id"),
-                      Index("ix_jobs_kind_subject", "kind", "subject_id"))
+                      Index("ix_jobs_kind_subject", "kind", "subject_id"),
+                      Index("ix_jobs_sequence_key", "sequence_key", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -200,6 +205,8 @@ class Job(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Jobs sharing a key run one at a time in id order (webhook deliveries for one comment and endpoint).
+    sequence_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class WorkerHeartbeat(db.Model):
@@ -214,3 +221,46 @@ class WorkerHeartbeat(db.Model):
     model_error: Mapped[str | None] = mapped_column(String(500))
     jobs_done: Mapped[int] = mapped_column(default=0)
     jobs_failed: Mapped[int] = mapped_column(default=0)
+
+
+class AllowedOrigin(db.Model):
+    """A news site whose pages may embed the comments (CORS) and post to the API from a browser."""
+
+    __tablename__ = "allowed_origins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    origin: Mapped[str] = mapped_column(String(300), unique=True)
+    # Register an unknown article on its first comment from this site (as Isso does); off by default.
+    auto_register: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A staff member's personal API token: only its SHA-256 is stored; it acts with the user's role."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class WebhookEndpoint(db.Model):
+    """Where to POST signed events; deliveries are `webhook` jobs in the jobs table (the outbox)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

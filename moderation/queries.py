@@ -83,3 +83,13 @@ def history_page(page: int, per_page: int) -> Pagination:
                  [ActionKind.APPROVE, ActionKind.REJECT, ActionKind.UNDO, ActionKind.ERASE]))
              .order_by(ModerationAction.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def approved_comments_ordered(article: Article, page: int, per_page: int, oldest_first: bool) -> Pagination:
+    """The approved comments, newest or oldest first (the API lets the reader choose)."""
+    if not oldest_first:
+        return approved_comments(article, page, per_page)
+    query = (select(Comment)
+             .where(Comment.article_id == article.id, Comment.status == CommentStatus.APPROVED)
+             .order_by(Comment.created_at, Comment.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)

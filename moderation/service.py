@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import jobs
+from moderation import jobs, webhooks
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
 from moderation.models import (
@@ -164,6 +164,7 @@ def _store_new(comment: Comment, token: str | None) -> Submission:
     try:
         db.session.flush()  # the comment's id, for its job, in the same transaction
         jobs.enqueue(jobs.CLASSIFY, comment.id)
+        webhooks.comment_event(webhooks.CREATED, comment)
         if comment.status is CommentStatus.APPROVED:
             bump_comment_lists([comment.article_id])
         db.session.commit()
@@ -243,6 +244,7 @@ def decide(
     for comment in changed:
         _transition(comment, action, target, user, reason)
         comment.mark_decided()
+        webhooks.comment_event(webhooks.DECIDED, comment, user, reason, action.value)
     bump_comment_lists(c.article_id for c in changed)
     db.session.commit()
     return len(changed)
@@ -259,6 +261,7 @@ def undo(comment_id: int, user: User) -> Comment:
     bump_comment_lists([comment.article_id])
     _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
     comment.mark_undecided()
+    webhooks.comment_event(webhooks.DECIDED, comment, user, None, ActionKind.UNDO.value)
     db.session.commit()
     return comment
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from moderation import classification, jobs, service
+from moderation import classification, jobs, service, webhooks
 from moderation.extensions import db
 from moderation.models import Comment, Job, WorkerHeartbeat, utcnow
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
 MODEL_RETRY_EVERY = 30.0  # seconds between attempts to load a missing model
 ALIVE_WITHIN = timedelta(seconds=30)  # a heartbeat older than this counts as a dead worker
+WEBHOOK_BATCH = 10  # deliveries per claim: each is one HTTP request, sent one after another
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Handler:
     batch_size: int
     run: Callable[[Worker, list[Job]], None]
     needs_model: bool = False
+    lease: timedelta = jobs.DEFAULT_LEASE
+    in_sequence: bool = False  # jobs sharing a sequence key run one at a time, in order
 
 
 class Worker:
@@ -43,7 +46,9 @@ class Worker:
     def __init__(self, app: Flask, name: str | None = None, batch_size: int = 64) -> None:
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.handlers = [Handler(jobs.CLASSIFY, batch_size, classify_jobs, needs_model=True)]
+        self.handlers = [Handler(jobs.CLASSIFY, batch_size, classify_jobs, needs_model=True),
+                         Handler(webhooks.WEBHOOK, WEBHOOK_BATCH, webhooks.deliver_jobs, in_sequence=True,
+                                 lease=webhooks.lease_for(WEBHOOK_BATCH, app.config))]
         self.model = classification.LoadedModel(None, "not loaded yet")
         self.model_checked_at = 0.0
         self.done = self.failed = 0
@@ -62,7 +67,8 @@ class Worker:
         for handler in self.handlers:
             if handler.needs_model and self.model.analyzer is None:
                 continue
-            batch = jobs.claim(handler.kind, handler.batch_size)
+            batch = jobs.claim(handler.kind, handler.batch_size, handler.lease,
+                               in_sequence=handler.in_sequence)
             if batch:
                 handler.run(self, batch)
                 handled += len(batch)

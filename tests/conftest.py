@@ -25,7 +25,8 @@ PASSWORD = "correct horse battery"
 # reuses what `./bin/test` encoded when it built the project's model.
 os.environ.setdefault("COMMENT_EMBEDDING_CACHE",
                       str(Path(__file__).resolve().parent.parent / "models" / "embedding-cache"))
-TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles")
+TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "api_tokens", "users", "articles",
+          "allowed_origins", "webhook_endpoints")
 
 
 @pytest.fixture(scope="session")

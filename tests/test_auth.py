@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from moderation.models import Role
 from tests.conftest import PASSWORD, create_staff, csrf_from
 
-STAFF_ONLY = {"queue", "editor"}
+STAFF_ONLY = {"queue", "editor", "articles", "integrations"}
 
 
 def staff_routes(app) -> list[tuple[str, str, tuple[Role, ...]]]:
@@ -19,7 +21,7 @@ def staff_routes(app) -> list[tuple[str, str, tuple[Role, ...]]]:
         if rule.endpoint.split(".")[0] in STAFF_ONLY:
             assert roles, f"{rule.rule} is a staff route without a role check"
         if roles:
-            url = rule.rule.replace("<int:comment_id>", "1").replace("<slug>", "x")
+            url = re.sub(r"<(?:int:)?\w+>", "1", rule.rule)
             method = "POST" if "POST" in rule.methods else "GET"
             found.append((url, method, roles))
     return found

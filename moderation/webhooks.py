@@ -1,0 +1,184 @@
+"""Webhooks: signed `comment.created` and `comment.decided` events for the newsroom's own systems.
+
+Each event is a `webhook` job per endpoint, written in the same transaction as the change it reports
+(the jobs table is the outbox: no event without its change, no change without its event). The
+background worker delivers them, one at a time per comment and endpoint and in order, retrying with
+exponential backoff until the endpoint answers 2xx or a day has passed.
+
+Receivers check `X-Comments-Signature: sha256=HEX`, the HMAC-SHA256 with the endpoint's secret of
+`TIMESTAMP + "." + BODY`, where TIMESTAMP is `X-Comments-Timestamp` (Unix seconds, refused when old,
+against replay), and may drop repeats by the event id in `X-Comments-Delivery`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from moderation import jobs
+from moderation.extensions import db
+from moderation.models import Comment, Job, User, WebhookEndpoint, utcnow
+
+if TYPE_CHECKING:
+    from moderation.worker import Worker
+
+WEBHOOK = "webhook"
+CREATED, DECIDED = "comment.created", "comment.decided"
+EVENTS = (CREATED, DECIDED)
+SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a timestamp for
+
+
+class InvalidEndpoint(ValueError):
+    """The endpoint's address or events are not usable; the message is for a person."""
+
+
+def add_endpoint(url: str, events: list[str]) -> WebhookEndpoint:
+    """Register an endpoint with a fresh signing secret."""
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")) or len(url) > 500 or any(c.isspace() for c in url):
+        raise InvalidEndpoint("Enter the endpoint's full address, starting with https://.")
+    chosen = [event for event in EVENTS if event in events]
+    if not chosen:
+        raise InvalidEndpoint(f"Choose at least one event: {', '.join(EVENTS)}.")
+    endpoint = WebhookEndpoint(url=url, events=chosen, secret="whsec_" + secrets.token_urlsafe(24))
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint
+
+
+def endpoints() -> list[WebhookEndpoint]:
+    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active)
+                                   .order_by(WebhookEndpoint.id)))
+
+
+def remove_endpoint(endpoint_id: int) -> None:
+    """Stop sending to an endpoint; deliveries still waiting for it are given up."""
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not endpoint.active:
+        raise LookupError(f"no endpoint {endpoint_id}")
+    endpoint.active = False
+    db.session.commit()
+
+
+def comment_event(event: str, comment: Comment, user: User | None = None, reason: str | None = None,
+                  action: str | None = None) -> None:
+    """Queue the event for every endpoint that asked for it (the caller commits, with its change)."""
+    targets = [e for e in endpoints() if event in e.events]
+    if not targets:
+        return
+    body = json.dumps(event_body(event, comment, user, reason, action), separators=(",", ":"))
+    for endpoint in targets:
+        jobs.enqueue(WEBHOOK, comment.id, sequence_key=f"{endpoint.id}:{comment.id}",
+                     payload={"endpoint_id": endpoint.id, "event": event, "body": body})
+
+
+def event_body(event: str, comment: Comment, user: User | None, reason: str | None,
+               action: str | None) -> dict[str, Any]:
+    """What a receiver gets: the event, its id and time, and the comment as it is now."""
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "event": event, "created_at": utcnow().isoformat() + "Z",
+        "comment": {"id": comment.id, "author": comment.author, "body": comment.body,
+                    "status": comment.status.value, "created_at": comment.created_at.isoformat() + "Z",
+                    "article": {"slug": comment.article.slug, "url": comment.article.canonical_url}},
+    }
+    if event == DECIDED:
+        body["decision"] = {"action": action, "status": comment.status.value, "reason": reason,
+                            "by": user.username if user else None}
+    return body
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header's value for this body at this time."""
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, body: bytes, timestamp: str, signature: str, now: float | None = None,
+           tolerance: int = SIGNATURE_TOLERANCE) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent (no replays)."""
+    if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
+
+
+def deliver(endpoint: WebhookEndpoint, payload: dict[str, Any], timeout: float) -> str | None:
+    """POST one signed event; return None when the endpoint took it (2xx), else what went wrong."""
+    body = payload["body"].encode()
+    timestamp = int(time.time())
+    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": "comment-moderation-webhooks/1",
+        "X-Comments-Event": payload["event"], "X-Comments-Delivery": json.loads(body)["id"],
+        "X-Comments-Timestamp": str(timestamp),
+        "X-Comments-Signature": sign(endpoint.secret, timestamp, body)})
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return None if 200 <= response.status < 300 else f"HTTP {response.status}"
+    except urllib.error.HTTPError as error:
+        return f"HTTP {error.code}"
+    except urllib.error.URLError as error:
+        return f"could not connect: {error.reason}"
+    except (OSError, ValueError) as error:
+        return f"{error.__class__.__name__}: {error}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failure to fix in the endpoint's address, never a silent re-POST elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
+def backoff(attempts: int, config: dict[str, Any]) -> timedelta:
+    """RETRY_BASE, 2x, 4x, ... seconds, at most RETRY_MAX."""
+    seconds = float(config["WEBHOOK_RETRY_BASE_SECONDS"]) * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, float(config["WEBHOOK_RETRY_MAX_SECONDS"])))
+
+
+def deliver_jobs(worker: Worker, batch: list[Job]) -> None:
+    """The worker's handler: deliver each job, committing after each so a crash resends none."""
+    for job in batch:
+        _deliver_job(worker, job, worker.app.config)
+        db.session.commit()
+
+
+def _deliver_job(worker: Worker, job: Job, config: dict[str, Any]) -> None:
+    payload = job.payload or {}
+    endpoint = db.session.get(WebhookEndpoint, payload.get("endpoint_id"))
+    if endpoint is None or not endpoint.active:
+        jobs.fail(job, "the endpoint was removed", retry=False)
+        return
+    error = deliver(endpoint, payload, float(config["WEBHOOK_TIMEOUT_SECONDS"]))
+    if error is None:
+        jobs.finish([job])
+        worker.done += 1
+    elif utcnow() - job.created_at >= timedelta(seconds=float(config["WEBHOOK_GIVE_UP_SECONDS"])):
+        jobs.fail(job, f"given up after {job.attempts} attempts: {error}", retry=False)
+        worker.failed += 1
+    else:
+        jobs.retry_later(job, error, backoff(job.attempts, config))
+
+
+def lease_for(batch_size: int, config: dict[str, Any]) -> timedelta:
+    """Long enough for a whole batch of endpoints that each time out."""
+    return timedelta(seconds=batch_size * float(config["WEBHOOK_TIMEOUT_SECONDS"]) + 60)
+
+
+def recent_deliveries(limit: int = 100) -> list[tuple[Job, WebhookEndpoint | None]]:
+    """The latest deliveries, newest first, with their endpoint, for the admins' page."""
+    query = select(Job).where(Job.kind == WEBHOOK).order_by(Job.id.desc()).limit(limit)
+    rows = list(db.session.scalars(query))
+    known = {e.id: e for e in db.session.scalars(select(WebhookEndpoint))}
+    return [(job, known.get((job.payload or {}).get("endpoint_id"))) for job in rows]
