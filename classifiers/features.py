@@ -55,4 +55,5 @@ def forget_cache(pipeline: Pipeline) -> Pipeline:
     for step_name, step in union.transformer_list:
         if step_name == "embeddings":
             step.set_params(cache_dir=None)
+        step.__dict__.pop("_cached_feature_names", None)  # a serving-time cache, never saved
     return pipeline
