@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import config
 from moderation.extensions import cache, csrf, db, limiter, login_manager, migrate
@@ -21,7 +22,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.defaults(app))
     app.config.from_mapping(config.from_environment() if test_config is None else test_config)
+    app.config.from_mapping(config.cookie_names(app.config))
     config.ensure_secret_key(app)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)
@@ -29,8 +32,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client address and scheme from the last TRUSTED_PROXY_HOPS proxies (opt-in).
+
+    Without it X-Forwarded-For is ignored, so a client cannot choose its own address to escape a
+    rate limit; behind nginx every visitor would otherwise share the proxy's address.
+    """
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def register_extensions(app: Flask) -> None:
-    from moderation import models  # noqa: F401  (the models must be known to Alembic)
+    from moderation import models, ratelimits  # noqa: F401  (models for Alembic; database:// limits)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -59,9 +73,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import auth, comments, editor, operations, queue
+    from moderation import auth, comments, editor, operations, queue, staff
 
-    for module in (comments, auth, queue, editor, operations):
+    for module in (comments, auth, queue, editor, operations, staff):
         app.register_blueprint(module.bp)
 
 

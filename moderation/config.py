@@ -35,11 +35,15 @@ def defaults(app: Flask) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # The app's own database (moderation/ratelimits.py): shared by every worker and server.
+        "RATELIMIT_STORAGE_URI": "database://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_STRATEGY": "moving-window",
         "COMMENT_RATE_LIMIT": "10 per minute;100 per day",
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
+        "TRUSTED_PROXY_HOPS": 0,
+        "STAFF_IDLE_MINUTES": 30,
         # Rendered comment lists, keyed by the article's comments version (never stale, so any
         # backend is safe): in each process's memory by default, RedisCache to share between them.
         "CACHE_TYPE": "SimpleCache",
@@ -65,6 +69,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT"):
         if environ.get(name):
             settings[name] = environ[name]
+    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1)):
+        if environ.get(name):
+            settings[name] = whole_number(name, environ[name], lowest)
     settings.update({k: parse_value(v) for k, v in environ.items() if k.startswith(("RATELIMIT_", "CACHE_"))})
     return settings
 
@@ -77,6 +84,23 @@ def parse_value(raw: str) -> Any:
     if lowered in FALSE_WORDS:
         return False
     return int(lowered) if lowered.isdigit() else raw
+
+
+def whole_number(name: str, raw: str, lowest: int) -> int:
+    """Fail fast on a setting that must be a whole number of at least `lowest`."""
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < lowest:
+        raise ValueError(f"{name} must be a whole number of at least {lowest}, not {raw!r}")
+    return int(raw)
+
+
+def cookie_names(config: dict[str, Any]) -> dict[str, str]:
+    """With secure cookies, the `__Host-` prefix: the browser then refuses any cookie of that name
+    that is not Secure, host-only and for the whole site, so no sibling subdomain can plant one."""
+    if not config.get("SESSION_COOKIE_SECURE"):
+        return {}
+    return {"SESSION_COOKIE_NAME": "__Host-session", "REMEMBER_COOKIE_NAME": "__Host-remember_token",
+            "SESSION_COOKIE_PATH": "/", "SESSION_COOKIE_DOMAIN": None, "REMEMBER_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_PATH": "/", "REMEMBER_COOKIE_DOMAIN": None}
 
 
 def normalise_database_url(url: str) -> str:

@@ -41,3 +41,13 @@ class DecisionForm(FlaskForm):
 
     reason = StringField("Reason", validators=[Optional(), AnyOf(list(REJECT_REASONS))])
     note = StringField("Note", validators=[Optional(), Length(max=300)])
+
+
+class PasswordForm(FlaskForm):
+    """A staff member changes their own password; the service checks the rules."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField("New password (at least 8 characters)",
+                                 validators=[DataRequired(), Length(max=200)])
+    confirm_password = PasswordField("New password again", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Change password")

@@ -310,10 +310,3 @@ def create_user(username: str, password: str, role: Role) -> User:
     db.session.commit()
     return user
 
-
-def authenticate(username: str, password: str) -> User | None:
-    """Return the user when the password matches, else None (same answer for unknown names)."""
-    user = db.session.scalar(select(User).where(User.username == clean_text(username)))
-    if user is None or not user.check_password(password):
-        return None
-    return user

@@ -21,7 +21,8 @@ from moderation.extensions import db
 from moderation.models import Article, Role
 
 PASSWORD = "correct horse battery"
-TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles")
+TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles",
+          "rate_limit_hits")
 
 
 @pytest.fixture(scope="session")

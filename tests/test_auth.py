@@ -19,7 +19,8 @@ def staff_routes(app) -> list[tuple[str, str, tuple[Role, ...]]]:
         if rule.endpoint.split(".")[0] in STAFF_ONLY:
             assert roles, f"{rule.rule} is a staff route without a role check"
         if roles:
-            url = rule.rule.replace("<int:comment_id>", "1").replace("<slug>", "x")
+            url = (rule.rule.replace("<int:comment_id>", "1").replace("<slug>", "x")
+                   .replace("<int:user_id>", "1").replace("<any(disable, enable):change>", "enable"))
             method = "POST" if "POST" in rule.methods else "GET"
             found.append((url, method, roles))
     return found
