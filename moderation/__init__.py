@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment (or the test dict), then the parts."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.secure_instance_folder(app)
     app.config.from_mapping(config.defaults(app))
     app.config.from_mapping(config.from_environment() if test_config is None else test_config)
     app.config.from_mapping(config.cookie_names(app.config))
@@ -57,7 +57,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """WAL, a busy timeout and foreign keys on every new SQLite connection."""
+    """WAL, a busy timeout, foreign keys and secure deletion on every new SQLite connection;
+    the database files readable by their owner only."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
@@ -69,6 +70,11 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed on disk, so an erasure leaves no old text behind.
+        cursor.execute("PRAGMA secure_delete=ON")
+        for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and path:
+                config.private_sqlite_files(path)
         cursor.close()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ MAX_COMMENT_CHARS = 5000
 MAX_AUTHOR_CHARS = 80
 MAX_EMAIL_CHARS = 254
 MAX_REQUEST_BYTES = 64 * 1024
+
+log = logging.getLogger(__name__)
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
@@ -117,8 +121,40 @@ def ensure_secret_key(app: Flask) -> None:
         return
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        write_once(key_file, secrets.token_hex(32))
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def write_once(path: Path, content: str) -> None:
+    """Create `path` (owner-only) whole and at once; when workers race, the first one's stays."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+
+
+def secure_instance_folder(app: Flask) -> None:
+    """The instance folder holds the database and secrets: its owner alone may enter it."""
+    folder = Path(app.instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        try:
+            folder.chmod(0o700)
+        except PermissionError:
+            log.warning("cannot make %s private to its owner (chmod 700 it)", folder)
+
+
+def private_sqlite_files(database: str) -> None:
+    """Make an SQLite database and its WAL and shared-memory files owner-only (SQLite gives new
+    WAL files the database file's mode, so this holds from then on)."""
+    for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
