@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment (or the test dict), then the parts."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                instance_relative_config=True)
+                instance_relative_config=True, instance_path=(test_config or {}).get("INSTANCE_PATH"))
     config.secure_instance_folder(app)
     app.config.from_mapping(config.defaults(app))
     app.config.from_mapping(config.from_environment() if test_config is None else test_config)

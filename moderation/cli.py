@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import accounts, demo, service, worker
+from moderation import accounts, demo, erasure, service, worker
 from moderation.models import Role
 
 
@@ -139,8 +139,8 @@ def worker_command(batch_size: int, poll: float) -> None:
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase_email_command(email: str, yes: bool) -> None:
-    """Anonymise every comment left with EMAIL (right to erasure); recorded in the audit trail."""
+    """Erase every comment left with EMAIL and notes quoting the person (right to erasure); audited."""
     if not yes:
         click.confirm(f"Anonymise all comments left with {email}?", abort=True)
-    count = service.erase_by_email(email, None)
+    count = erasure.erase_by_email(email, None)
     click.echo(f"Anonymised {count} comments left with {email}.")

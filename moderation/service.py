@@ -41,8 +41,6 @@ REJECT_REASONS = {
 }
 DECISIONS = {ActionKind.APPROVE: CommentStatus.APPROVED, ActionKind.REJECT: CommentStatus.REJECTED}
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-ERASED_AUTHOR = "[erased]"
-ERASED_BODY = "[This comment was erased at the author's request.]"
 
 
 class InvalidComment(ValueError):
@@ -279,20 +277,6 @@ def _transition(comment: Comment, action: ActionKind, target: CommentStatus,
         reason=reason,
     ))
     comment.status = target
-
-
-def erase_by_email(email: str, user: User | None) -> int:
-    """Anonymise every comment left with this email (right to erasure), keeping the audit trail."""
-    address = clean_text(email).lower()
-    comments = list(db.session.scalars(select(Comment).where(Comment.email == address)))
-    for comment in comments:
-        comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
-        comment.client_hash = None
-        comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user,
-                                                reason="right to erasure"))
-    bump_comment_lists(c.article_id for c in comments)
-    db.session.commit()
-    return len(comments)
 
 
 def create_user(username: str, password: str, role: Role) -> User:

@@ -85,6 +85,7 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
         "MODEL_AUTO_TRAIN": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "INSTANCE_PATH": str(instance),
     }
     settings.update(overrides)
     app = create_app(settings)
