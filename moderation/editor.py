@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
@@ -15,7 +14,7 @@ from moderation import charts, dashboard, queries
 from moderation.auth import roles_required
 from moderation.dashboard import DashboardFilters
 from moderation.models import CommentStatus, Role
-from moderation.params import article_arg
+from moderation.params import article_arg, date_arg
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITORS = (Role.EDITOR, Role.ADMIN)
@@ -23,19 +22,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_RANGE_DAYS = 3660
 
 
-def parse_date(name: str) -> date | None:
-    raw = request.args.get(name) or None
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"The {name} date must look like 2026-11-03 (year-month-day).")
-
-
 def parse_filters() -> DashboardFilters:
     """Read the dashboard filters from the URL, so a view can be bookmarked; bad values are 400."""
-    start, end = parse_date("start"), parse_date("end")
+    start, end = date_arg("start"), date_arg("end")
     if start and end and start > end:
         abort(400, "The start date must be on or before the end date.")
     if start and end and (end - start).days > MAX_RANGE_DAYS:
