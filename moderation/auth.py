@@ -70,6 +70,16 @@ def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[...,
     return decorator
 
 
+# Who may read the text of comments that are not published (pending or rejected): the people who
+# decide them. Editors read figures for every status but the text of approved comments only.
+UNPUBLISHED_TEXT_READERS = (Role.MODERATOR, Role.ADMIN)
+
+
+def can_read_unpublished(user: User) -> bool:
+    """The role rule for the text of pending and rejected comments (queue, exports)."""
+    return user.is_authenticated and user.has_role(*UNPUBLISHED_TEXT_READERS)
+
+
 def safe_next(target: str | None) -> str | None:
     """Accept only a local path as the place to go after log-in (no open redirect)."""
     if not target or target.startswith(("//", "\\")) or "\\" in target or not target.isprintable():
