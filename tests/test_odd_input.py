@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, create_staff, csrf_from
 from tests.helpers import count_comments
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = 250  # a fixed budget: about ten seconds
+EXAMPLES = 150  # a fixed budget: a few seconds
 
 
 @pytest.fixture
