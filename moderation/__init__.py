@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation import config
 from moderation.extensions import cache, csrf, db, limiter, login_manager, migrate
@@ -17,11 +18,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then the environment (or the test dict), then the parts."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+                instance_relative_config=True, instance_path=(test_config or {}).get("INSTANCE_PATH"))
+    config.secure_instance_folder(app)
     app.config.from_mapping(config.defaults(app))
     app.config.from_mapping(config.from_environment() if test_config is None else test_config)
+    app.config.from_mapping(config.cookie_names(app.config))
     config.ensure_secret_key(app)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)
@@ -29,8 +32,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    """Take the client address and scheme from the last TRUSTED_PROXY_HOPS proxies (opt-in).
+
+    Without it X-Forwarded-For is ignored, so a client cannot choose its own address to escape a
+    rate limit; behind nginx every visitor would otherwise share the proxy's address.
+    """
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def register_extensions(app: Flask) -> None:
-    from moderation import models  # noqa: F401  (the models must be known to Alembic)
+    from moderation import models, ratelimits  # noqa: F401  (models for Alembic; database:// limits)
 
     _engine_options(app)
     db.init_app(app)
@@ -51,7 +65,8 @@ def _engine_options(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """WAL, a busy timeout and foreign keys on every new SQLite connection."""
+    """WAL, a busy timeout, foreign keys and secure deletion on every new SQLite connection;
+    the database files readable by their owner only."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
@@ -63,13 +78,29 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted and overwritten content is zeroed on disk, so an erasure leaves no old text behind.
+        cursor.execute("PRAGMA secure_delete=ON")
+        for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and path:
+                config.private_sqlite_files(path)
         cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import api, articles, auth, comments, editor, embed, integrations, operations, queue
+    from moderation import (
+        api,
+        articles,
+        auth,
+        comments,
+        editor,
+        embed,
+        integrations,
+        operations,
+        queue,
+        staff,
+    )
 
-    for module in (comments, auth, queue, editor, operations, articles, integrations, api, embed):
+    for module in (comments, auth, queue, editor, operations, staff, articles, integrations, api, embed):
         app.register_blueprint(module.bp)
 
 

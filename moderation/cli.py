@@ -1,4 +1,5 @@
-"""Flask CLI commands for operators: load-demo, create-user, worker, classify-pending, erase-email."""
+"""Flask CLI commands for operators: load-demo, create-user, set-password, disable-user, enable-user,
+worker, classify-pending, erase-email."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import article_service, demo, importers, origins, service, worker
+from moderation import accounts, article_service, demo, erasure, importers, origins, service, worker
 from moderation.models import Role
 
 
 def init_app(app: Flask) -> None:
     for command in (load_demo_command, create_user_command, classify_pending_command,
-                    worker_command, erase_email_command, add_article_command, import_group):
+                    worker_command, erase_email_command, set_password_command, disable_user_command,
+                    enable_user_command, add_article_command, import_group):
         app.cli.add_command(command)
 
 
@@ -60,6 +62,46 @@ def create_user_command(username: str, role: str) -> None:
     click.echo(f"Created {user.role.value} {user.username!r}.")
 
 
+def staff_user(username: str):
+    try:
+        return accounts.by_username(username)
+    except LookupError as missing:
+        raise click.ClickException(f"there is no user {username!r}") from missing
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("username")
+def set_password_command(username: str) -> None:
+    """Give a staff user a new password (asked twice); all of their sessions end."""
+    user = staff_user(username)
+    try:
+        accounts.set_password(user, read_password())
+    except service.InvalidComment as invalid:
+        raise click.ClickException("; ".join(invalid.errors.values())) from invalid
+    click.echo(f"New password set for {user.username!r}; their sessions have ended.")
+
+
+@click.command("disable-user")
+@with_appcontext
+@click.argument("username")
+def disable_user_command(username: str) -> None:
+    """Disable a staff user: they cannot log in, and their sessions end on every server."""
+    user = staff_user(username)
+    accounts.set_disabled(user, True)
+    click.echo(f"Disabled {user.username!r}; their sessions have ended.")
+
+
+@click.command("enable-user")
+@with_appcontext
+@click.argument("username")
+def enable_user_command(username: str) -> None:
+    """Let a disabled staff user log in again."""
+    user = staff_user(username)
+    accounts.set_disabled(user, False)
+    click.echo(f"Enabled {user.username!r}.")
+
+
 @click.command("classify-pending")
 @with_appcontext
 @click.option("--batch-size", type=click.IntRange(1, 5000), default=200, show_default=True)
@@ -98,10 +140,10 @@ def worker_command(batch_size: int, poll: float) -> None:
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase_email_command(email: str, yes: bool) -> None:
-    """Anonymise every comment left with EMAIL (right to erasure); recorded in the audit trail."""
+    """Erase every comment left with EMAIL and notes quoting the person (right to erasure); audited."""
     if not yes:
         click.confirm(f"Anonymise all comments left with {email}?", abort=True)
-    count = service.erase_by_email(email, None)
+    count = erasure.erase_by_email(email, None)
     click.echo(f"Anonymised {count} comments left with {email}.")
 
 

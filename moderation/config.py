@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ MAX_COMMENT_CHARS = 5000
 MAX_AUTHOR_CHARS = 80
 MAX_EMAIL_CHARS = 254
 MAX_REQUEST_BYTES = 64 * 1024
+
+log = logging.getLogger(__name__)
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
@@ -35,11 +39,15 @@ def defaults(app: Flask) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # The app's own database (moderation/ratelimits.py): shared by every worker and server.
+        "RATELIMIT_STORAGE_URI": "database://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_STRATEGY": "moving-window",
         "COMMENT_RATE_LIMIT": "10 per minute;100 per day",
         "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
+        "TRUSTED_PROXY_HOPS": 0,
+        "STAFF_IDLE_MINUTES": 30,
         # Rendered comment lists, keyed by the article's comments version (never stale, so any
         # backend is safe): in each process's memory by default, RedisCache to share between them.
         "CACHE_TYPE": "SimpleCache",
@@ -73,6 +81,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
         if environ.get(name):
             settings[name] = environ[name]
+    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1)):
+        if environ.get(name):
+            settings[name] = whole_number(name, environ[name], lowest)
     settings.update({k: parse_value(v) for k, v in environ.items()
                      if k.startswith(("RATELIMIT_", "CACHE_", "WEBHOOK_"))})
     return settings
@@ -86,6 +97,23 @@ def parse_value(raw: str) -> Any:
     if lowered in FALSE_WORDS:
         return False
     return int(lowered) if lowered.isdigit() else raw
+
+
+def whole_number(name: str, raw: str, lowest: int) -> int:
+    """Fail fast on a setting that must be a whole number of at least `lowest`."""
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < lowest:
+        raise ValueError(f"{name} must be a whole number of at least {lowest}, not {raw!r}")
+    return int(raw)
+
+
+def cookie_names(config: dict[str, Any]) -> dict[str, str]:
+    """With secure cookies, the `__Host-` prefix: the browser then refuses any cookie of that name
+    that is not Secure, host-only and for the whole site, so no sibling subdomain can plant one."""
+    if not config.get("SESSION_COOKIE_SECURE"):
+        return {}
+    return {"SESSION_COOKIE_NAME": "__Host-session", "REMEMBER_COOKIE_NAME": "__Host-remember_token",
+            "SESSION_COOKIE_PATH": "/", "SESSION_COOKIE_DOMAIN": None, "REMEMBER_COOKIE_SECURE": True,
+            "REMEMBER_COOKIE_PATH": "/", "REMEMBER_COOKIE_DOMAIN": None}
 
 
 def normalise_database_url(url: str) -> str:
@@ -102,8 +130,40 @@ def ensure_secret_key(app: Flask) -> None:
         return
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        write_once(key_file, secrets.token_hex(32))
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def write_once(path: Path, content: str) -> None:
+    """Create `path` (owner-only) whole and at once; when workers race, the first one's stays."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+
+
+def secure_instance_folder(app: Flask) -> None:
+    """The instance folder holds the database and secrets: its owner alone may enter it."""
+    folder = Path(app.instance_path)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        try:
+            folder.chmod(0o700)
+        except PermissionError:
+            log.warning("cannot make %s private to its owner (chmod 700 it)", folder)
+
+
+def private_sqlite_files(database: str) -> None:
+    """Make an SQLite database and its WAL and shared-memory files owner-only (SQLite gives new
+    WAL files the database file's mode, so this holds from then on)."""
+    for path in (Path(database), Path(database + "-wal"), Path(database + "-shm")):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue

@@ -240,11 +240,15 @@ def summary(filters: DashboardFilters) -> dict[str, Any]:
 
 
 def comments_for_export(filters: DashboardFilters, batch: int = 1000):
-    """Stream the comments behind the figures, with their classification."""
+    """The comments behind the figures, with their classification, fetched in batches.
+
+    The query runs here, before the caller starts its answer: a failing query is an error page,
+    never a download that breaks off.
+    """
     query = scoped(select(Comment.id, Article.slug, Comment.author, Comment.body,
                           Comment.created_at, Comment.status, Comment.topic,
                           Comment.topic_confidence, Comment.sentiment, Comment.sentiment_neg,
                           Comment.sentiment_neu, Comment.sentiment_pos,
                           Comment.sentiment_compound, Comment.model_version).join(Article),
                    filters).order_by(Comment.id)
-    yield from db.session.execute(query.execution_options(yield_per=batch))
+    return db.session.execute(query.execution_options(yield_per=batch))

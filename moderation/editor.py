@@ -5,37 +5,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
-from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
 
 from classifiers import TOPICS
-from moderation import charts, dashboard, queries
-from moderation.auth import roles_required
+from moderation import charts, dashboard, names, queries
+from moderation.auth import can_read_unpublished, roles_required
 from moderation.dashboard import DashboardFilters
 from moderation.models import CommentStatus, Role
-from moderation.params import article_arg
+from moderation.params import article_arg, date_arg
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITORS = (Role.EDITOR, Role.ADMIN)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading spaces and invisible characters (U+FEFF, U+2060, U+00AD ...) before
+# deciding that a cell is a formula; so does the guard.
+HIDDEN_LEAD = re.compile(rf"^(?:\s|{names.INVISIBLE.pattern})+")
 MAX_RANGE_DAYS = 3660
-
-
-def parse_date(name: str) -> date | None:
-    raw = request.args.get(name) or None
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"The {name} date must look like 2026-11-03 (year-month-day).")
 
 
 def parse_filters() -> DashboardFilters:
     """Read the dashboard filters from the URL, so a view can be bookmarked; bad values are 400."""
-    start, end = parse_date("start"), parse_date("end")
+    start, end = date_arg("start"), date_arg("end")
     if start and end and start > end:
         abort(400, "The start date must be on or before the end date.")
     if start and end and (end - start).days > MAX_RANGE_DAYS:
@@ -72,7 +66,8 @@ def dashboard_view():
 
 def neutralise(value: object) -> object:
     """Stop spreadsheets from running a cell as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and (value.startswith(FORMULA_START)
+                                   or HIDDEN_LEAD.sub("", value).startswith(FORMULA_START)):
         return "'" + value
     return value
 
@@ -93,8 +88,10 @@ def _chain(header: list[str], rows: Iterable[Iterable[object]]) -> Iterator[Iter
 
 
 def attachment(name: str, mimetype: str, body: Iterable[str]) -> Response:
+    """A download that no browser or proxy keeps a copy of (it may hold readers' comments)."""
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -132,7 +129,11 @@ def export_values(row) -> list[object]:
 @roles_required(*EDITORS)
 def export_comments(fmt: str):
     """The comments behind the figures, streamed so a large export never sits in memory."""
-    rows = (export_values(r) for r in dashboard.comments_for_export(parse_filters()))
+    filters = parse_filters()
+    if filters.statuses != (CommentStatus.APPROVED,) and not can_read_unpublished(current_user):
+        abort(403, "Editors can export the text of published (approved) comments only; the figures "
+                   "for every status are in the breakdown export. Admins can export all comments.")
+    rows = (export_values(r) for r in dashboard.comments_for_export(filters))
     if fmt == "csv":
         return attachment("comments.csv", "text/csv", csv_lines(EXPORT_COLUMNS, rows))
     if fmt == "json":

@@ -14,9 +14,16 @@ class Base(DeclarativeBase):
     pass
 
 
+def client_key() -> str:
+    """Rate-limit clients by a keyed hash of their address: no store ever holds the address."""
+    from moderation.service import client_hash
+
+    return client_hash(get_remote_address()) or "unknown"
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_key)
 cache = Cache()

@@ -71,3 +71,13 @@ class WebhookForm(FlaskForm):
     created = BooleanField("comment.created: a reader posted a comment", default=True)
     decided = BooleanField("comment.decided: a moderator approved, rejected or undid", default=True)
     submit = SubmitField("Add endpoint")
+
+
+class PasswordForm(FlaskForm):
+    """A staff member changes their own password; the service checks the rules."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField("New password (at least 8 characters)",
+                                 validators=[DataRequired(), Length(max=200)])
+    confirm_password = PasswordField("New password again", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Change password")

@@ -142,6 +142,17 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session's user id: bumping it (log-out, new password, disabling) ends all of
+    # this user's sessions on every server, although the session itself lives in a signed cookie.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    disabled_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -264,3 +275,21 @@ class WebhookEndpoint(db.Model):
     events: Mapped[list[Any]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitHit(db.Model):
+    """One counted request of a rate limit, in the app's own database (the default limits storage).
+
+    Every gunicorn worker and every app server on the same DATABASE_URL sees the same rows, so the
+    configured limits are the enforced ones. `key` holds the limit and a keyed hash of the client
+    address, never the address itself; rows are deleted once they expire.
+    """
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_key_expires", "key", "expires_at"),
+                      Index("ix_rate_limit_hits_expires", "expires_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    hit_at: Mapped[float]
+    expires_at: Mapped[float]

@@ -10,7 +10,7 @@ from moderation import queries, service, worker
 from moderation.auth import roles_required
 from moderation.forms import ButtonForm, DecisionForm
 from moderation.models import ActionKind, CommentStatus, Role
-from moderation.params import article_arg, page_arg
+from moderation.params import article_arg, comment_ids, page_arg, valid_comment_id
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
@@ -76,13 +76,13 @@ def decide(ids: list[int], action: ActionKind):
 @bp.post("/<int:comment_id>/approve")
 @roles_required(*MODERATORS)
 def approve(comment_id: int):
-    return decide([comment_id], ActionKind.APPROVE)
+    return decide([valid_comment_id(comment_id)], ActionKind.APPROVE)
 
 
 @bp.post("/<int:comment_id>/reject")
 @roles_required(*MODERATORS)
 def reject(comment_id: int):
-    return decide([comment_id], ActionKind.REJECT)
+    return decide([valid_comment_id(comment_id)], ActionKind.REJECT)
 
 
 @bp.post("/bulk")
@@ -93,10 +93,7 @@ def bulk():
         request.form.get("action", ""))
     if action is None:
         abort(400, "Choose approve or reject.")
-    raw_ids = request.form.getlist("ids")
-    if not all(raw.isdigit() for raw in raw_ids):
-        abort(400, "Comment numbers must be whole numbers.")
-    return decide([int(raw) for raw in raw_ids], action)
+    return decide(comment_ids(request.form.getlist("ids")), action)
 
 
 @bp.post("/<int:comment_id>/undo")
@@ -106,7 +103,7 @@ def undo(comment_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        service.undo(comment_id, current_user)
+        service.undo(valid_comment_id(comment_id), current_user)
     except LookupError:
         abort(404)
     except service.NotAllowed as refused:

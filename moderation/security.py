@@ -1,8 +1,13 @@
-"""Security headers on every response; the CSP allows no inline script at all."""
+"""Security headers on every response (the CSP allows no inline script at all), and form
+parsing that turns bytes which are not UTF-8 into U+FFFD, so validation refuses them."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import IO
+from urllib.parse import parse_qsl
+
+from flask import Flask, Request, Response, request
+from werkzeug.formparser import FormDataParser
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -17,16 +22,33 @@ HEADERS = {
 }
 
 
+class ReadableFormParser(FormDataParser):
+    """Werkzeug keeps a percent-escape that is not UTF-8 ("caf%C3") as literal text, which would
+    be stored as written; decoding it as U+FFFD lets the form say it could not be read."""
+
+    def _parse_urlencoded(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+                          options: dict[str, str]):  # type: ignore[no-untyped-def]
+        text = stream.read().decode("utf-8", "replace")
+        items = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+        return stream, self.cls(items), self.cls()
+
+
+class ReadableRequest(Request):
+    form_data_parser_class = ReadableFormParser
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = ReadableRequest
     app.after_request(add_security_headers)
 
 
 def add_security_headers(response: Response) -> Response:
-    """Set the headers unless a view chose its own (one pass over the headers: this runs on every request)."""
+    """Set the headers unless a view chose its own (one pass: this runs on every request); nothing but
+    static files is cached."""
     present = {name.lower() for name in response.headers.keys()}
     for name, value in HEADERS.items():
         if name.lower() not in present:
             response.headers.add(name, value)
-    if "cache-control" not in present and response.mimetype == "text/html":
+    if "cache-control" not in present and request.endpoint != "static":
         response.headers.add("Cache-Control", "no-store")
     return response

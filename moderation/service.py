@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import jobs, webhooks
+from moderation import jobs, names, webhooks
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
 from moderation.models import (
@@ -31,7 +31,6 @@ from moderation.models import (
     User,
 )
 
-MAX_WORD_CHARS = 120
 REJECT_REASONS = {
     "spam": "Spam or advertising",
     "abuse": "Abusive or hateful",
@@ -40,9 +39,8 @@ REJECT_REASONS = {
     "other": "Other",
 }
 DECISIONS = {ActionKind.APPROVE: CommentStatus.APPROVED, ActionKind.REJECT: CommentStatus.REJECTED}
+EMAIL = re.compile(r"[^@\s\ufffd]+@[^@\s\ufffd]+\.[^@\s\ufffd]+")  # U+FFFD: bytes that were not UTF-8
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-ERASED_AUTHOR = "[erased]"
-ERASED_BODY = "[This comment was erased at the author's request.]"
 
 
 class InvalidComment(ValueError):
@@ -87,7 +85,9 @@ def validation_errors(author: str, email: str, body: str) -> dict[str, str]:
         errors["author"] = "Please enter your name."
     elif len(author) > MAX_AUTHOR_CHARS:
         errors["author"] = f"Your name can be at most {MAX_AUTHOR_CHARS} characters."
-    if len(email) > MAX_EMAIL_CHARS or (email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+    elif names.name_error(author):
+        errors["author"] = names.name_error(author)
+    if len(email) > MAX_EMAIL_CHARS or (email and not EMAIL.fullmatch(email)):
         errors["email"] = "Please enter a valid email address, or leave it empty."
     body_error = _body_error(body)
     if body_error:
@@ -104,9 +104,6 @@ def _body_error(body: str) -> str | None:
         return f"Comments can be at most {MAX_COMMENT_CHARS} characters (yours has {len(body)})."
     if "\ufffd" in body:
         return "Your comment contains characters that could not be read (invalid UTF-8)."
-    if any(len(word) > MAX_WORD_CHARS and not word.startswith(("http://", "https://"))
-           for word in body.split()):
-        return f"Please break up words longer than {MAX_WORD_CHARS} characters."
     return None
 
 
@@ -134,7 +131,7 @@ def submit_comment(
     """
     if not article.comments_open:
         raise NotAllowed("Comments are closed on this article.")
-    author, body, email_clean = clean_text(author), clean_text(body), clean_text(email).lower()
+    author, body, email_clean = names.clean_name(author), clean_text(body), clean_text(email).lower()
     errors = validation_errors(author, email_clean, body)
     if errors:
         raise InvalidComment(errors)
@@ -294,19 +291,6 @@ def _transition(comment: Comment, action: ActionKind, target: CommentStatus,
     comment.status = target
 
 
-def erase_by_email(email: str, user: User | None) -> int:
-    """Anonymise every comment left with this email (right to erasure), keeping the audit trail."""
-    address = clean_text(email).lower()
-    comments = list(db.session.scalars(select(Comment).where(Comment.email == address)))
-    for comment in comments:
-        comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
-        comment.client_hash = None
-        record(comment, action=ActionKind.ERASE, user=user, reason="right to erasure")
-    bump_comment_lists(c.article_id for c in comments)
-    db.session.commit()
-    return len(comments)
-
-
 def create_user(username: str, password: str, role: Role) -> User:
     """Create a staff account with a hashed password."""
     username = clean_text(username)
@@ -322,10 +306,3 @@ def create_user(username: str, password: str, role: Role) -> User:
     db.session.commit()
     return user
 
-
-def authenticate(username: str, password: str) -> User | None:
-    """Return the user when the password matches, else None (same answer for unknown names)."""
-    user = db.session.scalar(select(User).where(User.username == clean_text(username)))
-    if user is None or not user.check_password(password):
-        return None
-    return user

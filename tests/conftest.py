@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery"
 os.environ.setdefault("COMMENT_EMBEDDING_CACHE",
                       str(Path(__file__).resolve().parent.parent / "models" / "embedding-cache"))
 TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "api_tokens", "users", "articles",
-          "allowed_origins", "webhook_endpoints")
+          "allowed_origins", "webhook_endpoints", "rate_limit_hits")
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +89,7 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
         "MODEL_AUTO_TRAIN": False,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "INSTANCE_PATH": str(instance),
     }
     settings.update(overrides)
     app = create_app(settings)

@@ -34,12 +34,13 @@ def form_for(client: FlaskClient, url: str) -> dict[str, str]:
     return {"csrf_token": csrf_from(html), "submission_token": token.group(1) if token else ""}
 
 
-def post_comment(client: FlaskClient, slug: str, **fields: str):
+def post_comment(client: FlaskClient, slug: str, headers: dict[str, str] | None = None,
+                 environ_base: dict[str, str] | None = None, **fields: str):
     """Post the Leave a Comment form as a browser would (CSRF and token included)."""
     data = form_for(client, f"/articles/{slug}")
     data.update({"author": "Reader", "email": "", "body": "A fair point about budgets.", "website": ""})
     data.update(fields)
-    return client.post(f"/articles/{slug}/comments", data=data)
+    return client.post(f"/articles/{slug}/comments", data=data, headers=headers, environ_base=environ_base or {})
 
 
 def count_comments(app: Flask, **where: object) -> int:

@@ -27,18 +27,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 3, **extra_env: str):
-    """Start gunicorn, wait until it answers, and always stop it (bounded in time)."""
+def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 3,
+             access_log: str = "/dev/null", **extra_env: str):
+    """Start gunicorn, wait until it answers, and always stop it (bounded in time).
+
+    `access_log=None` keeps gunicorn.conf.py's own access-log setting (standard output, kept in
+    `instance/gunicorn.out`).
+    """
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-test-secret",
            "COMMENT_MODEL_DIR": str(model_dir), "MODEL_AUTO_TRAIN": "false",
            "RATELIMIT_ENABLED": "false", "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": "4",
            **extra_env}
     log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 (closed in finally)
+    out = open(instance / "gunicorn.out", "w")  # noqa: SIM115 (closed in finally)
+    access = ["--access-logfile", access_log] if access_log else []
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+         *access, "wsgi:app"],
+        cwd=ROOT, env=env, stdout=out, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -52,6 +59,7 @@ def gunicorn(database_url: str, model_dir: Path, instance: Path, workers: int = 
             process.kill()
             process.wait(timeout=10)
         log.close()
+        out.close()
 
 
 class Reader:
@@ -92,3 +100,16 @@ def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> 
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer in time")
+
+
+def attempt_login(base: str, username: str, password: str) -> int:
+    """One visitor on fresh connections: GET the log-in form, POST it; return the POST's status."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                         NoRedirect())
+    page = opener.open(f"{base}/login", timeout=20).read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": csrf, "username": username, "password": password}).encode()
+    try:
+        return opener.open(f"{base}/login", data, timeout=20).status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -21,7 +21,8 @@ def staff_routes(app) -> list[tuple[str, str, tuple[Role, ...]]]:
         if rule.endpoint.split(".")[0] in STAFF_ONLY:
             assert roles, f"{rule.rule} is a staff route without a role check"
         if roles:
-            url = re.sub(r"<(?:int:)?\w+>", "1", rule.rule)
+            url = re.sub(r"<(?:int:)?\w+>", "1",
+                         rule.rule.replace("<slug>", "x").replace("<any(disable, enable):change>", "enable"))
             method = "POST" if "POST" in rule.methods else "GET"
             found.append((url, method, roles))
     return found

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from classifiers import Analyzer
-from moderation import classification, jobs, service
+from moderation import classification, erasure, jobs, service
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role
 from moderation.worker import Worker
@@ -194,7 +194,7 @@ def test_undo_and_erasure_never_leave_a_stale_list(client, app, article, second_
     approve_in(second_process, comment_id)
     assert "Soon undone." in client.get(article.url).get_data(as_text=True)
     with second_process.app_context():
-        service.erase_by_email("undo@example.org", None)
+        erasure.erase_by_email("undo@example.org", None)
     page = client.get(article.url).get_data(as_text=True)
     assert "Soon undone." not in page and "This comment was erased at the author" in page
 

@@ -76,7 +76,6 @@ def test_closed_article_refuses_comments_and_stores_nothing(client, app, article
     ({"body": ""}, "body", "Please write a comment."),
     ({"body": " \n\t "}, "body", "Please write a comment."),
     ({"body": "y" * (MAX_COMMENT_CHARS + 1)}, "body", f"at most {MAX_COMMENT_CHARS} characters"),
-    ({"body": "a" * 300}, "body", "Please break up words longer than"),
     ({"email": "not-an-email"}, "email", "valid email address"),
 ])
 def test_invalid_comment_shows_error_beside_field_and_keeps_text(

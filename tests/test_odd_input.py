@@ -1,0 +1,157 @@
+"""Odd input never gives a 500 (issue 15, finding 6): the probe's cases, then every parameter."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wtforms.fields.core import UnboundField
+
+from moderation import forms
+from moderation.models import Role
+from tests.conftest import PASSWORD, create_staff, csrf_from
+from tests.helpers import count_comments
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = 150  # a fixed budget: a few seconds
+
+
+@pytest.fixture
+def admin(app, client, article):
+    create_staff(app, "root", Role.ADMIN)
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": "root", "password": PASSWORD, "csrf_token": token})
+    return client
+
+
+def token(client) -> str:
+    return csrf_from(client.get("/moderation").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("url", [
+    "/articles/ai-multi-cloud-strategy?page=²", "/moderation?page=²", "/moderation/history?page=²",
+    "/moderation?article=²", "/editor?article=²", "/moderation?page=" + "9" * 5000,
+    f"/moderation?article={2**70}", "/editor?end=9999-12-31", "/editor?start=0001-01-01",
+    "/editor/export/comments.csv?end=9999-12-31", "/editor/export/comments.json?end=9999-12-31",
+    "/editor/export/breakdown.csv?end=9999-12-31",
+])
+def test_odd_query_values_are_a_clear_400(admin, url):
+    response = admin.get(url)
+    assert response.status_code == 400
+    assert re.search(r"must (be|look like)", response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("ids", [[str(2**70)], ["9" * 5000], ["²"], ["1", "-1"], ["0"]])
+def test_odd_bulk_ids_are_a_clear_400_and_change_nothing(admin, app, ids):
+    response = admin.post("/moderation/bulk", data={"csrf_token": token(admin), "action": "approve", "ids": ids})
+    assert response.status_code == 400
+    assert "Comment numbers must be whole numbers" in response.get_data(as_text=True)
+    assert count_comments(app, status="approved") == 6
+
+
+@pytest.mark.parametrize("action", ["approve", "reject", "undo"])
+def test_a_comment_number_too_large_for_any_comment_is_a_clear_400(admin, action):
+    response = admin.post(f"/moderation/99999999999999999999/{action}", data={"csrf_token": token(admin)})
+    assert response.status_code == 400
+    assert "There is no comment number 99999999999999999999." in response.get_data(as_text=True)
+
+
+def test_a_next_address_with_a_line_break_is_ignored_at_log_in(app, client):
+    create_staff(app, "mod", Role.MODERATOR)
+    page = client.get("/login?next=%2F%0D%0AX%3A1").get_data(as_text=True)
+    response = client.post("/login?next=%2F%0D%0AX%3A1",
+                           data={"username": "mod", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/moderation"
+    assert "X" not in response.headers
+
+
+def test_the_comments_export_downloads_whole(admin):
+    response = admin.get("/editor/export/comments.csv?statuses=all&start=2020-01-01&end=2029-12-31")
+    lines = response.get_data(as_text=True).splitlines()
+    assert response.status_code == 200 and lines[0].startswith("id,article,author,body")
+    assert len(lines) == 7
+
+
+# Every parameter of every route, by property-based testing ----------------------------------
+
+def parameter_names() -> list[str]:
+    """Every query parameter and form field the app reads, found in its own source and forms."""
+    source = "\n".join(path.read_text() for path in (ROOT / "moderation").glob("*.py"))
+    names = set(re.findall(r'(?:args|form)\.get(?:list)?\(\s*"(\w+)"', source))
+    names |= set(re.findall(r'(?:date_arg|parse_date)\("(\w+)"\)', source))
+    names |= set(re.findall(r'FILTER_KEYS = \(([^)]*)\)', source)[0].replace('"', "").replace(" ", "").split(","))
+    for form in vars(forms).values():
+        if isinstance(form, type) and issubclass(form, forms.FlaskForm):
+            names |= {name for name, value in vars(form).items() if isinstance(value, UnboundField)}
+    return sorted(names)
+
+
+ODD_VALUES = ["²", "٣", "9" * 5000, str(2**70), "-1", "0", "1e3", " 1", "9999-12-31", "0001-01-01",
+              "2026-02-30", "/\r\nX:1", "//evil.example", "%C3", "\x00", "💥", "a" * 400, "",
+              "approve", "reject", "all", "pending", "privacy", "negative", "week", "personal_data"]
+VALUES = st.one_of(st.sampled_from(ODD_VALUES),
+                   st.text(st.characters(exclude_categories=("Cs",)), max_size=30))
+ARGUMENT = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def url_strategy(rule: str) -> st.SearchStrategy[str]:
+    """Fill each <converter:name> of a rule with odd but routable values."""
+    parts: list[st.SearchStrategy[str]] = []
+    position = 0
+    for match in ARGUMENT.finditer(rule):
+        parts.append(st.just(rule[position:match.start()]))
+        converter, options = match.group(1), match.group(2)
+        if converter == "int":
+            parts.append(st.integers(0, 10**25).map(str) | st.sampled_from(["1", "2", "7"]))
+        elif converter == "any":
+            parts.append(st.sampled_from([o.strip() for o in options.split(",")]))
+        else:
+            parts.append(st.sampled_from(["ai-multi-cloud-strategy", "csv", "json", "xml", "²", "x" * 300]))
+        position = match.end()
+    parts.append(st.just(rule[position:]))
+    return st.tuples(*parts).map("".join)
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            found.append((rule.endpoint, rule.rule, method))
+    return found
+
+
+def log_in_again(client) -> str:
+    """After an example logged out: log in again and return the new session's CSRF token."""
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"username": "root", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    return token(client)
+
+
+def test_no_value_of_any_parameter_on_any_route_gives_a_5xx(app, admin):
+    names, all_routes = parameter_names(), routes(app)
+    assert {"page", "article", "ids", "next", "body", "author", "end", "new_password"} <= set(names)
+    assert len(all_routes) >= 15
+    csrf = {"token": token(admin)}
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def request_anything(data):
+        endpoint, rule, method = data.draw(st.sampled_from(all_routes))
+        url = data.draw(url_strategy(rule))
+        query = data.draw(st.dictionaries(st.sampled_from(names), VALUES, max_size=3))
+        form = data.draw(st.dictionaries(st.sampled_from(names), VALUES, max_size=5))
+        response = admin.open(url, method=method, query_string=query,
+                              data={**form, "csrf_token": csrf["token"]} if method == "POST" else None)
+        body = response.get_data()  # a streamed export must finish, too
+        assert response.status_code < 500, (method, url, query, form, body[:300])
+        if endpoint == "auth.logout" or admin.get("/moderation").status_code != 200:
+            csrf["token"] = log_in_again(admin)
+
+    request_anything()
