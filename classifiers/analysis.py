@@ -17,6 +17,8 @@ from classifiers.sentiment import SentimentScores, sentiment_scores
 from classifiers.sentiment_model import SentimentModel
 from classifiers.topic import Term
 
+SCORE_DECIMALS = 4
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -77,7 +79,9 @@ class Analyzer:
     def sentiments(self, texts: Sequence[str]) -> tuple[list[str], list[float]]:
         """The sentiment model's label and score (P(positive) - P(negative)) of each text."""
         proba = self.sentiment.probabilities(texts)
-        scores = [round(float(score), 6) for score in sentiment_model.scores_of(proba)]
+        # Four decimals: a text's sentence vector differs by ~1e-7 with the batch it is encoded in (BLAS
+        # blocking), and the score must not change with the rest of the batch.
+        scores = [round(float(score), SCORE_DECIMALS) for score in sentiment_model.scores_of(proba)]
         return sentiment_model.labels_of(proba), scores
 
     def _combine(self, text: str, row: np.ndarray, chosen: str, confidence: float,

@@ -122,14 +122,14 @@ def macro_f1_gain(
     return {"gain": round(point, 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties share their mean rank), rounded for the model card."""
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (ties share their mean rank), rounded; None when one side is constant."""
     rho = _rank_correlation(np.asarray(x, dtype=float)[None], np.asarray(y, dtype=float)[None])[0]
-    return round(float(rho), 4)
+    return None if np.isnan(rho) else round(float(rho), 4)
 
 
 def bootstrap_spearman(x: Sequence[float], y: Sequence[float], rounds: int = BOOTSTRAP_ROUNDS,
-                       seed: int = SEED, chunk: int = 100) -> list[float]:
+                       seed: int = SEED, chunk: int = 100) -> list[float] | None:
     """A 95% interval for Spearman's rho by resampling the rows (in chunks of rounds, to bound memory)."""
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     rng = np.random.default_rng(seed)
@@ -137,7 +137,11 @@ def bootstrap_spearman(x: Sequence[float], y: Sequence[float], rounds: int = BOO
     for start in range(0, rounds, chunk):
         draws = rng.integers(0, len(xs), size=(min(chunk, rounds - start), len(xs)))
         rhos.append(_rank_correlation(xs[draws], ys[draws]))
-    low, high = np.nanpercentile(np.concatenate(rhos), [2.5, 97.5])
+    defined = np.concatenate(rhos)
+    defined = defined[~np.isnan(defined)]
+    if not len(defined):
+        return None
+    low, high = np.percentile(defined, [2.5, 97.5])
     return [round(float(low), 4), round(float(high), 4)]
 
 

@@ -309,8 +309,11 @@ def _agreement(pairs: list[tuple[SentimentComment, str, int]]) -> dict[str, Any]
         return {"kappa": None, "n": 0}
     first = [row.sentiment for row, _, _ in pairs]
     second = [label for _, label, _ in pairs]
+    # Kappa is undefined when both readings use one label only (chance agreement is then total).
+    kappa = (round(float(cohen_kappa_score(first, second, labels=list(SENTIMENTS))), 4)
+             if len(set(first) | set(second)) > 1 else None)
     return {
-        "kappa": round(float(cohen_kappa_score(first, second)), 4),
+        "kappa": kappa,
         "n": len(pairs),
         "raw_agreement": round(float(np.mean([a == b for a, b in zip(first, second, strict=True)])), 4),
         # The second reading scored against the first: the ceiling any model can be measured at.
