@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -45,6 +48,7 @@ OTHER_HARD_CASES = [
     ("When does the new timetable take effect?", "neutral"),
 ]
 HARD_CASES = ISSUE_SENTENCES + OTHER_HARD_CASES
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +188,20 @@ def test_selection_takes_the_smallest_c_within_noise_of_the_best(card):
                    if row["features"] == best["features"] and row["c"] < chosen[0]["c"])
     assert card["hyperparameters"]["features"] == chosen[0]["features"] == selection["chosen"]["features"]
     assert card["hyperparameters"]["C"] == chosen[0]["c"]
+
+
+def test_evaluate_cli_reports_the_sentiment_card_and_the_demo_agreement(model_dir, card):
+    env = {**os.environ, "COMMENT_MODEL_DIR": str(model_dir)}
+    result = subprocess.run([sys.executable, "-m", "classifiers", "evaluate"], capture_output=True, text=True,
+                            env=env, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    for key in ("version", "hyperparameters", "held_out", "leave_one_source_out", "labeling"):
+        assert report["sentiment"][key] == card[key]
+    demo = report["demo"]
+    assert demo["sentiment_agreement"] == sum(r["predicted_sentiment"] == r["sentiment"] for r in demo["rows"])
+    assert demo["sentiment_agreement"] > demo["vader_sentiment_agreement"]
+    assert all(-1 <= r["sentiment_score"] <= 1 for r in demo["rows"])
 
 
 def test_same_data_and_seed_give_the_same_sentiment_model(tmp_path):
