@@ -50,15 +50,16 @@ def synthetic_rows(article_ids: list[int], count: int, rng: random.Random):
     for n in range(count):
         created = start + timedelta(seconds=rng.randrange(0, 330 * 86400))
         status = STATUSES[n % len(STATUSES)]
-        compound = round(rng.uniform(-1, 1), 4)
+        score = round(rng.uniform(-1, 1), 4)
+        compound = round(max(-1.0, min(1.0, score + rng.uniform(-0.5, 0.5))), 4)  # VADER disagrees a little
         minutes = None if status is CommentStatus.PENDING else rng.randrange(1, 600)
         yield {"article_id": article_ids[n % len(article_ids)], "author": f"reader{n % 5000}",
                "body": f"synthetic comment {n}", "created_at": created, "status": status,
                "decided_at": None if minutes is None else created + timedelta(minutes=minutes),
                "decision_minutes": minutes,
                "topic": TOPICS[rng.randrange(len(TOPICS))], "topic_confidence": rng.random(),
-               "sentiment": SENTIMENTS[0 if compound >= 0.05 else 2 if compound <= -0.05 else 1],
-               "sentiment_compound": compound, "model_version": "bench"}
+               "sentiment": SENTIMENTS[0 if score > 0.1 else 2 if score < -0.1 else 1],
+               "sentiment_score": score, "sentiment_compound": compound, "model_version": "bench"}
 
 
 def fill(app, count: int) -> None:

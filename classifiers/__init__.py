@@ -12,9 +12,10 @@ from classifiers.analysis import (
 )
 from classifiers.dataset import TOPICS
 from classifiers.sentiment import SENTIMENTS
+from classifiers.sentiment_model import SentimentModel
 from classifiers.topic import ModelUnavailable
 
 __all__ = [
-    "Analysis", "Analyzer", "ModelUnavailable", "SENTIMENTS", "TOPICS", "Term",
+    "Analysis", "Analyzer", "ModelUnavailable", "SENTIMENTS", "SentimentModel", "TOPICS", "Term",
     "analyze", "analyze_many", "default_analyzer", "explain", "load_analyzer",
 ]

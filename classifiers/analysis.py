@@ -10,10 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers import sentiment_model
 from classifiers import topic as topic_model
 from classifiers.dataset import TOPICS
-from classifiers.sentiment import SentimentScores, label_for, sentiment_scores
+from classifiers.sentiment import SentimentScores, sentiment_scores
+from classifiers.sentiment_model import SentimentModel
 from classifiers.topic import Term
+
+SCORE_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,16 @@ class Analysis:
 
 
 class Analyzer:
-    """A loaded topic model plus VADER; safe to share between threads (read-only)."""
+    """A loaded topic model and sentiment model (VADER's scores kept); safe to share between threads."""
 
-    def __init__(self, model: topic_model.TopicModel) -> None:
+    def __init__(self, model: topic_model.TopicModel, sentiment: SentimentModel) -> None:
         self.model = model
+        self.sentiment = sentiment
 
     @property
     def version(self) -> str:
-        return self.model.version
+        """Both models' versions, as stored with each comment (at most 80 characters)."""
+        return f"{self.model.version} {self.sentiment.version}"
 
     def analyze(self, text: str) -> Analysis:
         """Classify one comment."""
@@ -65,20 +71,30 @@ class Analyzer:
         topics = self.model.decide(proba)
         confidence = self.model.confidence(proba, topics)
         terms = self.model.top_terms(texts, topics)
-        return [self._combine(*parts) for parts in zip(texts, proba, topics, confidence, terms, strict=True)]
+        # The same batch again: its sentence vectors come from the embedder's memo, not a second encoding.
+        labels, scores = self.sentiments(texts)
+        return [self._combine(*parts) for parts in
+                zip(texts, proba, topics, confidence, terms, labels, scores, strict=True)]
+
+    def sentiments(self, texts: Sequence[str]) -> tuple[list[str], list[float]]:
+        """The sentiment model's label and score (P(positive) - P(negative)) of each text."""
+        proba = self.sentiment.probabilities(texts)
+        # Four decimals: a text's sentence vector differs by ~1e-7 with the batch it is encoded in (BLAS
+        # blocking), and the score must not change with the rest of the batch.
+        scores = [round(float(score), SCORE_DECIMALS) for score in sentiment_model.scores_of(proba)]
+        return sentiment_model.labels_of(proba), scores
 
     def _combine(self, text: str, row: np.ndarray, chosen: str, confidence: float,
-                 terms: list[Term]) -> Analysis:
+                 terms: list[Term], feeling: str, score: float) -> Analysis:
         scores = {name: round(float(p), 6) for name, p in zip(TOPICS, row, strict=True)}
-        feeling = sentiment_scores(text)
         return Analysis(
             topic=chosen,
             topic_scores=scores,
             topic_confidence=round(float(confidence), 6),
-            sentiment=label_for(feeling["compound"]),
-            sentiment_scores=feeling,
-            model_version=self.model.version,
-            sentiment_score=feeling["compound"],
+            sentiment=feeling,
+            sentiment_scores=sentiment_scores(text),
+            model_version=self.version,
+            sentiment_score=score,
             topic_uncertain=self.model.is_uncertain(float(confidence)),
             topic_terms=tuple(terms),
         )
@@ -94,13 +110,13 @@ _default_lock = threading.Lock()
 
 
 def load_analyzer(model_dir: Path | None = None, train_if_missing: bool = False) -> Analyzer:
-    """Load the artifact; when it is missing and allowed, train it first (saying so on stderr)."""
+    """Load both artifacts; when one is missing and allowed, train it first (saying so on stderr)."""
     model_dir = model_dir or topic_model.default_model_dir()
-    if train_if_missing and not (model_dir / topic_model.ARTIFACT_NAME).exists():
-        print(f"no topic model in {model_dir}: training one from the shipped data...",
-              file=sys.stderr)
-        topic_model.train(model_dir, progress=lambda msg: print(f"  {msg}", file=sys.stderr))
-    return Analyzer(topic_model.load(model_dir))
+    for name, module in (("topic", topic_model), ("sentiment", sentiment_model)):
+        if train_if_missing and not (model_dir / module.ARTIFACT_NAME).exists():
+            print(f"no {name} model in {model_dir}: training one from the shipped data...", file=sys.stderr)
+            module.train(model_dir, progress=lambda msg: print(f"  {msg}", file=sys.stderr))
+    return Analyzer(topic_model.load(model_dir), sentiment_model.load(model_dir))
 
 
 def default_analyzer() -> Analyzer:

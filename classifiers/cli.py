@@ -12,7 +12,7 @@ from typing import IO
 
 import click
 
-from classifiers import curve, evaluation, selection
+from classifiers import curve, evaluation, selection, sentiment_model
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
 from classifiers.dataset import REAL_SOURCES, SELECTION_JSON, TOPICS_CSV, Progress
@@ -41,6 +41,10 @@ data_option = click.option(
     default=TOPICS_CSV, show_default=True, help="Labeled topics CSV.",
 )
 seed_option = click.option("--seed", type=int, default=topic_model.SEED, show_default=True)
+sentiment_data_option = click.option(
+    "--sentiment-data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=sentiment_model.SENTIMENT_CSV, show_default=True, help="Labeled sentiment CSV.",
+)
 
 
 @contextmanager
@@ -57,24 +61,52 @@ def step_progress(steps: int, label: str) -> Iterator[Progress]:
 @main.command()
 @model_dir_option
 @data_option
+@sentiment_data_option
 @seed_option
 @click.option("--if-stale", is_flag=True,
-              help="Do nothing when the artifact loads and was built from this data (for set-up scripts).")
-def train(model_dir: Path | None, data: Path, seed: int, if_stale: bool) -> None:
-    """Rebuild the topic model from the labeled data and write its model card."""
+              help="Rebuild only a model that is missing or was built from other data (for set-up scripts).")
+def train(model_dir: Path | None, data: Path, sentiment_data: Path, seed: int, if_stale: bool) -> None:
+    """Rebuild the topic and the sentiment model from the labeled data and write their model cards."""
+    folder = model_dir or topic_model.default_model_dir()
+    report = {}
     if if_stale and topic_model.is_current(model_dir, data):
-        folder = model_dir or topic_model.default_model_dir()
         say(f"the topic model in {folder} is up to date with {data.name}")
-        return
-    model = topic_model.train(model_dir, data, seed, progress=say)
-    held_out = model.card["held_out"]
-    say(f"wrote {model.version} to {model_dir or topic_model.default_model_dir()}")
-    click.echo(json.dumps({
+    else:
+        report["topic"] = topic_summary(topic_model.train(model_dir, data, seed, progress=say))
+        say(f"wrote {report['topic']['version']} to {folder}")
+    if if_stale and sentiment_model.is_current(model_dir, sentiment_data):
+        say(f"the sentiment model in {folder} is up to date with {sentiment_data.name}")
+    else:
+        report["sentiment"] = sentiment_summary(
+            sentiment_model.train(model_dir, sentiment_data, seed, progress=say).card)
+        say(f"wrote {report['sentiment']['version']} to {folder}")
+    if report:
+        click.echo(json.dumps(report, indent=2))
+
+
+def topic_summary(model: topic_model.TopicModel) -> dict[str, object]:
+    """The topic model's headline figures, as `train` prints them."""
+    return {
         "version": model.version,
         "threshold": model.threshold,
-        "held_out_macro_f1": {k: v.get("macro_f1") for k, v in held_out.items()},
+        "held_out_macro_f1": {k: v.get("macro_f1") for k, v in model.card["held_out"].items()},
         "kappa": {source: agreement["kappa"] for source, agreement in model.card["labeling"].items()},
-    }, indent=2))
+    }
+
+
+def sentiment_summary(card: dict) -> dict[str, object]:
+    """The sentiment model's macro-F1 beside raw VADER's on the same rows: held out, and per unseen source."""
+    def pair(figures: dict) -> dict[str, object]:
+        return {"n": figures["n"], "model": figures["model"]["macro_f1"],
+                "vader": figures["vader"]["macro_f1"]}
+
+    return {
+        "version": card["version"],
+        "chosen": card["selection"]["chosen"]["name"],
+        "held_out_macro_f1": {part: pair(f) for part, f in card["held_out"].items()},
+        "leave_one_source_out_macro_f1": {s: pair(f) for s, f in card["leave_one_source_out"].items()},
+        "kappa": {source: agreement["kappa"] for source, agreement in card["labeling"].items()},
+    }
 
 
 @main.command()
@@ -140,6 +172,7 @@ def evaluate(model_dir: Path | None, demo: Path, reliability_svg: Path | None) -
         tables = {"raw probability": card["held_out_calibration"]["raw"],
                   "calibrated": card["held_out_calibration"]["calibrated"]}
         reliability_svg.write_text(evaluation.reliability_svg(tables, "Top topic: held-out reliability"))
+    sentiment_card = analyzer.sentiment.card
     report = {
         "version": analyzer.version,
         "threshold": card["threshold"],
@@ -151,25 +184,28 @@ def evaluate(model_dir: Path | None, demo: Path, reliability_svg: Path | None) -
         "leave_one_source_out": card.get("leave_one_source_out"),
         "cross_validation": card["cross_validation"],
         "labeling": card["labeling"],
+        "sentiment": {key: sentiment_card.get(key) for key in (
+            "version", "hyperparameters", "selection", "held_out", "leave_one_source_out", "labeling")},
         "demo": demo_agreement(analyzer, demo) if demo.exists() else None,
     }
     click.echo(json.dumps(report, indent=2))
 
 
 def demo_agreement(analyzer: Analyzer, demo: Path) -> dict[str, object]:
-    """How often the model and VADER agree with a person on the demo comments."""
+    """How often the models and raw VADER agree with a person on the demo comments."""
     with demo.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     results = analyzer.analyze_many([r["body"] for r in rows])
+    vader = [label_for(sentiment_scores(r["body"])["compound"]) for r in rows]
     return {
         "n": len(rows),
         "topic_agreement": sum(a.topic == r["topic"] for a, r in zip(results, rows, strict=True)),
-        "vader_sentiment_agreement": sum(
-            label_for(sentiment_scores(r["body"])["compound"]) == r["sentiment"] for r in rows
-        ),
+        "sentiment_agreement": sum(a.sentiment == r["sentiment"] for a, r in zip(results, rows, strict=True)),
+        "vader_sentiment_agreement": sum(v == r["sentiment"] for v, r in zip(vader, rows, strict=True)),
         "rows": [{"author": r["author"], "topic": r["topic"], "predicted_topic": a.topic,
-                  "sentiment": r["sentiment"], "vader_sentiment": a.sentiment}
-                 for a, r in zip(results, rows, strict=True)],
+                  "sentiment": r["sentiment"], "predicted_sentiment": a.sentiment,
+                  "sentiment_score": a.sentiment_score, "vader_sentiment": v}
+                 for a, r, v in zip(results, rows, vader, strict=True)],
     }
 
 

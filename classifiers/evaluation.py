@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
+from scipy.stats import rankdata
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from classifiers.dataset import TOPICS, LabeledComment
@@ -103,6 +104,55 @@ def resample_weights(n: int, rounds: int, seed: int) -> np.ndarray:
     weights = counts.reshape(rounds, n).astype(np.float64)
     weights.flags.writeable = False
     return weights
+
+
+def macro_f1_gain(
+    truth: Sequence[str], predicted: Sequence[str], baseline: Sequence[str], labels: Sequence[str] = TOPICS,
+    rounds: int = BOOTSTRAP_ROUNDS, seed: int = SEED,
+) -> dict[str, Any]:
+    """How much `predicted` beats `baseline` in macro-F1, with a paired 95% interval.
+
+    Both are scored on the same resampled rows in each round, so the interval is that of the
+    difference on these comments, not of two independent figures.
+    """
+    gains = (bootstrap_scores(truth, predicted, rounds, seed, labels)
+             - bootstrap_scores(truth, baseline, rounds, seed, labels))
+    low, high = np.percentile(gains, [2.5, 97.5])
+    point = macro_f1(truth, predicted, labels) - macro_f1(truth, baseline, labels)
+    return {"gain": round(point, 4), "ci95": [round(float(low), 4), round(float(high), 4)]}
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman's rank correlation (ties share their mean rank), rounded; None when one side is constant."""
+    rho = _rank_correlation(np.asarray(x, dtype=float)[None], np.asarray(y, dtype=float)[None])[0]
+    return None if np.isnan(rho) else round(float(rho), 4)
+
+
+def bootstrap_spearman(x: Sequence[float], y: Sequence[float], rounds: int = BOOTSTRAP_ROUNDS,
+                       seed: int = SEED, chunk: int = 100) -> list[float] | None:
+    """A 95% interval for Spearman's rho by resampling the rows (in chunks of rounds, to bound memory)."""
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rng = np.random.default_rng(seed)
+    rhos = []
+    for start in range(0, rounds, chunk):
+        draws = rng.integers(0, len(xs), size=(min(chunk, rounds - start), len(xs)))
+        rhos.append(_rank_correlation(xs[draws], ys[draws]))
+    defined = np.concatenate(rhos)
+    defined = defined[~np.isnan(defined)]
+    if not len(defined):
+        return None
+    low, high = np.percentile(defined, [2.5, 97.5])
+    return [round(float(low), 4), round(float(high), 4)]
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of the rows' ranks: Spearman's rho per row (nan when a row is constant)."""
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    spread = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rx * ry).sum(axis=1) / spread
 
 
 def by_source(rows: Sequence[LabeledComment], predicted: Sequence[str]) -> dict[str, tuple[list, list]]:

@@ -1,15 +1,25 @@
-"""Sentiment from VADER: four scores kept, the label derived from the compound score."""
+"""VADER: its four scores, kept with every comment and fed to the sentiment model as evidence.
+
+VADER is a lexicon: it counts words and does not read, so its compound score alone mislabels
+sarcasm, worried questions and arguments for something that name a risk. It stays as evidence,
+not as the verdict: `VaderScores` puts its four numbers beside the text features of the sentiment
+model (classifiers.sentiment_model), which was trained on comments labeled by reading.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TypedDict
+from typing import Any, TypedDict
 
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 SENTIMENTS = ("positive", "neutral", "negative")
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
+VADER_FIELDS = ("neg", "neu", "pos", "compound")
 
 
 class SentimentScores(TypedDict):
@@ -35,9 +45,43 @@ def sentiment_scores(text: str) -> SentimentScores:
 
 
 def label_for(compound: float) -> str:
-    """Map VADER's compound score to a label with the standard thresholds."""
+    """Map VADER's compound score to a label with the standard thresholds (the baseline we beat)."""
     if compound >= POSITIVE_THRESHOLD:
         return "positive"
     if compound <= NEGATIVE_THRESHOLD:
         return "negative"
     return "neutral"
+
+
+def score_rows(scores: Iterable[SentimentScores]) -> np.ndarray:
+    """VADER's four numbers per text as rows (neg, neu, pos, compound)."""
+    return np.asarray([[s[field] for field in VADER_FIELDS] for s in scores],
+                      dtype=np.float64).reshape(-1, len(VADER_FIELDS))
+
+
+class VaderScores(TransformerMixin, BaseEstimator):
+    """VADER's four scores as a stateless Pipeline step: list of str in, (n, 4) floats out."""
+
+    def fit(self, X: Iterable[str], y: Any = None) -> VaderScores:
+        """Nothing to learn: the lexicon is fixed."""
+        return self
+
+    def transform(self, X: Iterable[str]) -> np.ndarray:
+        """neg, neu, pos and compound of each text."""
+        if isinstance(X, str | bytes):
+            raise TypeError("VaderScores.transform takes a list of texts, not a single string")
+        return score_rows(sentiment_scores(text) for text in X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """vader_neg .. vader_compound."""
+        return np.asarray([f"vader_{field}" for field in VADER_FIELDS], dtype=object)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from classifiers import Analyzer, ModelUnavailable, load_analyzer
+from classifiers import Analyzer, ModelUnavailable, load_analyzer, sentiment_model
 from classifiers.topic import ARTIFACT_NAME, default_model_dir
 
-_cache: dict[tuple[str, float], Analyzer] = {}
+_cache: dict[tuple[str, float, float], Analyzer] = {}
 _lock = threading.Lock()
 
 
@@ -43,10 +43,14 @@ def load(app: Flask) -> LoadedModel:
 def _load_cached(model_dir: Path | None, auto_train: bool) -> Analyzer:
     """One Analyzer per artifact per process, however many apps the process creates."""
     folder = model_dir or default_model_dir()
-    artifact = folder / ARTIFACT_NAME
     with _lock:
-        stamp = artifact.stat().st_mtime if artifact.exists() else 0.0
-        key = (str(folder.resolve()), stamp)
+        key = (str(folder.resolve()), _stamp(folder / ARTIFACT_NAME),
+               _stamp(folder / sentiment_model.ARTIFACT_NAME))
         if key not in _cache:
             _cache[key] = load_analyzer(folder, train_if_missing=auto_train)
         return _cache[key]
+
+
+def _stamp(artifact: Path) -> float:
+    """When the artifact was written (0 when missing): a rebuilt model is loaded afresh."""
+    return artifact.stat().st_mtime if artifact.exists() else 0.0

@@ -59,8 +59,8 @@ class Fact:
     positive: int
     neutral: int
     negative: int
-    compound_sum: float
-    compound_count: int
+    score_sum: float
+    score_count: int
 
 
 def facts(filters: DashboardFilters) -> list[Fact]:
@@ -71,22 +71,22 @@ def facts(filters: DashboardFilters) -> list[Fact]:
     3 x 6 x 4 aggregate rows are then folded into Facts here.
     """
     query = scoped(select(Comment.status, Comment.topic, Comment.topic_uncertain, Comment.sentiment,
-                          func.count(), func.sum(Comment.sentiment_compound),
-                          func.count(Comment.sentiment_compound)),
+                          func.count(), func.sum(Comment.sentiment_score),
+                          func.count(Comment.sentiment_score)),
                    filters, with_status=False)
     query = query.group_by(Comment.status, Comment.topic, Comment.topic_uncertain, Comment.sentiment)
     folded: dict[tuple[CommentStatus, str, bool], dict[str, float]] = {}
     rows = db.session.execute(query)
-    for status, topic, uncertain, sentiment, count, compound_sum, compound_count in rows:
+    for status, topic, uncertain, sentiment, count, score_sum, score_count in rows:
         fact = folded.setdefault((status, topic or UNCLASSIFIED, bool(uncertain)), dict.fromkeys(
-            ("count", "positive", "neutral", "negative", "compound_sum", "compound_count"), 0))
+            ("count", "positive", "neutral", "negative", "score_sum", "score_count"), 0))
         fact["count"] += count
         if sentiment in ("positive", "neutral", "negative"):
             fact[sentiment] += count
-        fact["compound_sum"] += float(compound_sum or 0)
-        fact["compound_count"] += compound_count
+        fact["score_sum"] += float(score_sum or 0)
+        fact["score_count"] += score_count
     return [Fact(status, topic, uncertain, int(v["count"]), int(v["positive"]), int(v["neutral"]),
-                 int(v["negative"]), v["compound_sum"], int(v["compound_count"]))
+                 int(v["negative"]), v["score_sum"], int(v["score_count"]))
             for (status, topic, uncertain), v in folded.items()]
 
 
@@ -116,16 +116,16 @@ def topic_breakdown(filters: DashboardFilters, found: list[Fact] | None = None,
 
 
 def sentiment_by_topic(filters: DashboardFilters, found: list[Fact] | None = None) -> list[dict[str, Any]]:
-    """Positive/neutral/negative split and mean compound score per topic."""
+    """Positive/neutral/negative split and the mean sentiment score (-1..1) per topic."""
     selected = _selected(facts(filters) if found is None else found, filters)
     rows = []
     for topic in TOPICS:
         mine = [f for f in selected if f.topic == topic]
-        scored = sum(f.compound_count for f in mine)
+        scored = sum(f.score_count for f in mine)
         rows.append({"topic": topic, "positive": sum(f.positive for f in mine),
                      "neutral": sum(f.neutral for f in mine), "negative": sum(f.negative for f in mine),
                      "total": sum(f.count for f in mine),
-                     "mean_compound": round(sum(f.compound_sum for f in mine) / scored, 4)
+                     "mean_score": round(sum(f.score_sum for f in mine) / scored, 4)
                      if scored else None})
     return rows
 
@@ -152,20 +152,20 @@ def trend(filters: DashboardFilters) -> list[dict[str, Any]]:
     """Comments per topic and mean sentiment per day or week (grouped on plain columns)."""
     period = period_expression(filters.granularity).label("period")
     query = scoped(select(period, Comment.topic, func.count(),
-                          func.sum(Comment.sentiment_compound), func.count(Comment.sentiment_compound)),
+                          func.sum(Comment.sentiment_score), func.count(Comment.sentiment_score)),
                    filters)
     query = query.group_by(period, Comment.topic).order_by(period)
     by_period: dict[str, dict[str, Any]] = {}
-    for when, topic, count, compound_sum, scored in db.session.execute(query):
+    for when, topic, count, score_sum, scored in db.session.execute(query):
         label = period_label(when)
         row = by_period.setdefault(label, {"period": label, "total": 0, "_sum": 0.0, "_scored": 0,
                                            **{t: 0 for t in TOPIC_ORDER}})
         row[topic or UNCLASSIFIED] += count
         row["total"] += count
-        row["_sum"] += float(compound_sum or 0)
+        row["_sum"] += float(score_sum or 0)
         row["_scored"] += scored
     return [{**{k: v for k, v in r.items() if not k.startswith("_")},
-             "mean_compound": round(r["_sum"] / r["_scored"], 4) if r["_scored"] else None}
+             "mean_score": round(r["_sum"] / r["_scored"], 4) if r["_scored"] else None}
             for r in by_period.values()]
 
 
@@ -247,7 +247,8 @@ def comments_for_export(filters: DashboardFilters, batch: int = 1000):
     """
     query = scoped(select(Comment.id, Article.slug, Comment.author, Comment.body,
                           Comment.created_at, Comment.status, Comment.topic,
-                          Comment.topic_confidence, Comment.sentiment, Comment.sentiment_neg,
+                          Comment.topic_confidence, Comment.sentiment, Comment.sentiment_score,
+                          Comment.sentiment_neg,
                           Comment.sentiment_neu, Comment.sentiment_pos,
                           Comment.sentiment_compound, Comment.model_version).join(Article),
                    filters).order_by(Comment.id)

@@ -105,7 +105,7 @@ def export_breakdown(fmt: str):
     if fmt != "csv":
         abort(404)
     header = ["topic", "count", "share", "corrected_share", "corrected_ci95_low", "corrected_ci95_high",
-              "fewer_than_30", "positive", "neutral", "negative", "mean_compound"]
+              "fewer_than_30", "positive", "neutral", "negative", "mean_score"]
     sentiment = {r["topic"]: r for r in figures["sentiment_by_topic"]}
     rows = [[t["topic"], t["count"], t["share"], t.get("corrected_share"),
              *(t.get("corrected_ci95") or (None, None)), t.get("few"),
@@ -114,7 +114,7 @@ def export_breakdown(fmt: str):
 
 
 EXPORT_COLUMNS = ["id", "article", "author", "body", "created_at", "status", "topic",
-                  "topic_confidence", "sentiment", "sentiment_neg", "sentiment_neu",
+                  "topic_confidence", "sentiment", "sentiment_score", "sentiment_neg", "sentiment_neu",
                   "sentiment_pos", "sentiment_compound", "model_version"]
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from classifiers import Analyzer, load_analyzer
+from classifiers import Analyzer, load_analyzer, sentiment_model
 from classifiers import topic as topic_model
 from moderation import create_app, demo, service
 from moderation.extensions import db
@@ -31,9 +31,10 @@ TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "api_to
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Train the real topic model from the shipped data, once per test session."""
+    """Train the real topic and sentiment models from the shipped data, once per test session."""
     folder = tmp_path_factory.mktemp("model")
     topic_model.train(folder)
+    sentiment_model.train(folder)
     return folder
 
 

@@ -134,7 +134,7 @@ def test_a_comment_the_model_cannot_handle_is_marked_and_does_not_block_the_othe
     with app.app_context():
         worker = Worker(app, name="fragile")
         real = classification.load(app).analyzer
-        worker.model = classification.LoadedModel(BreaksOnMarker(real.model), None)
+        worker.model = classification.LoadedModel(BreaksOnMarker(real.model, real.sentiment), None)
         worker.drain()
     assert count_comments(app, topic=None) == 1
     with app.app_context():

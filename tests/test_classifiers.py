@@ -23,7 +23,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from classifiers import TOPICS, Analysis, ModelUnavailable, dataset, evaluation, load_analyzer, selection
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
-from tests.helpers import DEMO_CSV, demo_rows
+from classifiers.sentiment_model import ARTIFACT_NAME as SENTIMENT_ARTIFACT
+from classifiers.sentiment_model import CARD_NAME as SENTIMENT_CARD
+from tests.helpers import DEMO_CSV, demo_rows, write_sentiment_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -313,7 +315,8 @@ def test_artifact_round_trip_gives_identical_answers(model_dir, analyzer):
 
 def copy_model(model_dir: Path, target: Path) -> Path:
     target.mkdir()
-    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME):
+    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME,
+                 SENTIMENT_ARTIFACT, SENTIMENT_CARD):
         (target / name).write_bytes((model_dir / name).read_bytes())
     return target
 
@@ -449,6 +452,7 @@ def test_predict_builds_a_model_first_when_none_exists(tmp_path):
     assert "training one from the shipped data" in result.stderr
     assert json.loads(result.stdout)["topic"] in TOPICS
     assert (tmp_path / "new" / topic_model.CARD_NAME).exists()
+    assert (tmp_path / "new" / SENTIMENT_CARD).exists()
 
 
 def test_evaluate_cli_reports_held_out_threshold_effect_and_demo(model_dir):
@@ -509,19 +513,23 @@ def test_demo_comments_are_not_training_data():
 def test_train_if_stale_skips_a_current_model_and_rebuilds_after_new_labels(tmp_path):
     first = write_sample(tmp_path / "first.csv", first_of_each_stratum(30))
     second = write_sample(tmp_path / "second.csv", first_of_each_stratum(35))
+    feelings = ["--sentiment-data", str(write_sentiment_sample(tmp_path / "sentiment.csv", 30))]
     folder = tmp_path / "m"
-    built = run_cli("train", "--if-stale", "--data", str(first), stdin="", model_dir=folder)
+    built = run_cli("train", "--if-stale", "--data", str(first), *feelings, stdin="", model_dir=folder)
     assert built.returncode == 0 and "fitting" in built.stderr, built.stderr
     artifact = (folder / topic_model.ARTIFACT_NAME).read_bytes()
+    sentiment_artifact = (folder / SENTIMENT_ARTIFACT).read_bytes()
 
-    current = run_cli("train", "--if-stale", "--data", str(first), stdin="", model_dir=folder)
+    current = run_cli("train", "--if-stale", "--data", str(first), *feelings, stdin="", model_dir=folder)
     assert current.returncode == 0 and "up to date" in current.stderr and current.stdout == ""
     assert (folder / topic_model.ARTIFACT_NAME).read_bytes() == artifact
 
-    stale = run_cli("train", "--if-stale", "--data", str(second), stdin="", model_dir=folder)
+    stale = run_cli("train", "--if-stale", "--data", str(second), *feelings, stdin="", model_dir=folder)
     assert stale.returncode == 0 and "fitting" in stale.stderr, stale.stderr
+    assert "the sentiment model in" in stale.stderr and set(json.loads(stale.stdout)) == {"topic"}
     card = json.loads((folder / topic_model.CARD_NAME).read_text())
     assert card["data"]["sha256"] == dataset.data_hash(second)
+    assert (folder / SENTIMENT_ARTIFACT).read_bytes() == sentiment_artifact
 
 
 def test_confidence_is_calibrated_and_low_confidence_topics_are_marked_uncertain(analyzer):
@@ -531,7 +539,7 @@ def test_confidence_is_calibrated_and_low_confidence_topics_are_marked_uncertain
     from classifiers.topic import Calibration
 
     strict = Calibration(raw=(0.0, 0.5, 1.0), correct=(0.0, 0.3, 1.0), uncertain_below=0.5)
-    model = Analyzer(replace(analyzer.model, calibration=strict))
+    model = Analyzer(replace(analyzer.model, calibration=strict), analyzer.sentiment)
     texts = [r["body"] for r in demo_rows()] + ["ok", "What about it?", "Rent, wages and fair pay."]
     proba = model.model.probabilities(texts)
     for analysis, row in zip(model.analyze_many(texts), proba, strict=True):

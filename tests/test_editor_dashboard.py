@@ -13,7 +13,8 @@ from moderation.extensions import db
 from moderation.models import Article, Comment, CommentStatus, Role
 
 A, R, P = CommentStatus.APPROVED, CommentStatus.REJECTED, CommentStatus.PENDING
-# (day, status, topic, sentiment, compound, minutes to decision, body)
+# (day, status, topic, sentiment, score, minutes to decision, body). VADER's compound is stored with the
+# opposite sign, as when it misreads sarcasm: a figure built on it would come out reversed.
 KNOWN = [
     ("2026-11-01", A, "cost", "negative", -0.5, 30, "=HYPERLINK(\"http://x\")"),
     ("2026-11-01", A, "cost", "positive", 0.5, 10, "Cheap at last"),
@@ -30,12 +31,12 @@ def known(app):
     with app.app_context():
         article = Article(slug="known", title="Known", published=date(2026, 11, 1))
         db.session.add(article)
-        for day, status, topic, sentiment, compound, minutes, body in KNOWN:
+        for day, status, topic, sentiment, score, minutes, body in KNOWN:
             created = datetime.fromisoformat(f"{day}T12:00:00")
             decided = None if minutes is None else created + timedelta(minutes=minutes)
             comment = Comment(article=article, author="Reader", body=body, created_at=created,
                               decided_at=decided, decision_minutes=minutes, status=status, topic=topic, topic_confidence=0.9,
-                              sentiment=sentiment, sentiment_compound=compound)
+                              sentiment=sentiment, sentiment_score=score, sentiment_compound=-score)
             db.session.add(comment)
         db.session.commit()
         return article.id
@@ -63,11 +64,11 @@ def test_all_received_counts_every_status(client, known, editor):
     assert topics == {"privacy": 2, "cost": 2, "opportunity": 0, "fairness": 1, "other": 1}
 
 
-def test_sentiment_per_topic_and_mean_compound(client, known, editor):
+def test_sentiment_per_topic_and_mean_score(client, known, editor):
     rows = {r["topic"]: r for r in get_json(client)["sentiment_by_topic"]}
-    assert (rows["cost"]["positive"], rows["cost"]["negative"], rows["cost"]["mean_compound"]) == (1, 1, 0.0)
-    assert rows["privacy"]["mean_compound"] == -0.8
-    assert rows["opportunity"]["total"] == 0 and rows["opportunity"]["mean_compound"] is None
+    assert (rows["cost"]["positive"], rows["cost"]["negative"], rows["cost"]["mean_score"]) == (1, 1, 0.0)
+    assert rows["privacy"]["mean_score"] == -0.8
+    assert rows["opportunity"]["total"] == 0 and rows["opportunity"]["mean_score"] is None
 
 
 def test_date_range_boundaries_are_inclusive(client, known, editor):
@@ -126,6 +127,7 @@ def test_comments_csv_round_trips_and_neutralises_formulas(client, known, staff)
 def test_comments_json_export_matches_filters(client, known, editor):
     data = json.loads(client.get("/editor/export/comments.json?start=2026-11-10").get_data(as_text=True))
     assert [(r["body"], r["status"]) for r in data] == [("Nice", "approved")]
+    assert (data[0]["sentiment_score"], data[0]["sentiment_compound"]) == (0.2, -0.2)
 
 
 def test_breakdown_csv_matches_json(client, known, editor):
@@ -152,6 +154,6 @@ def test_unclassified_comments_count_but_do_not_dilute_mean_sentiment(client, ap
         db.session.commit()
     day = {r["period"]: r for r in get_json(client)["trend"]}["2026-11-02"]
     assert (day["total"], day["unclassified"], day["privacy"]) == (2, 1, 1)
-    assert day["mean_compound"] == -0.8
+    assert day["mean_score"] == -0.8
     topics = {r["topic"]: r["count"] for r in get_json(client)["topics"]}
     assert topics["unclassified"] == 1
