@@ -71,9 +71,10 @@ class Comment(db.Model):
     # Each index serves a named reader: the queue, the article page, or a dashboard query that it
     # covers (answered from the index alone, without reading the table).
     __table_args__ = (
-        Index("ix_comments_status_created_topic", "status", "created_at", "topic", "sentiment_compound"),
+        Index("ix_comments_status_created_topic", "status", "created_at", "topic", "sentiment_score"),
         Index("ix_comments_article_status_created", "article_id", "status", "created_at"),
-        Index("ix_comments_status_topic_sentiment", "status", "topic", "sentiment", "sentiment_compound"),
+        Index("ix_comments_status_topic_sentiment", "status", "topic", "topic_uncertain", "sentiment",
+              "sentiment_score"),
         Index("ix_comments_status_topic_confidence", "status", "topic", "topic_confidence"),
         Index("ix_comments_status_topic_compound", "status", "topic", "sentiment_compound"),
         Index("ix_comments_topic_decision_minutes", "topic", "decision_minutes"),

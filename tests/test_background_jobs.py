@@ -99,11 +99,11 @@ def test_many_workers_classify_every_comment_exactly_once(app, article):
 
 def test_jobs_of_a_killed_worker_are_claimed_again_after_their_lease(app, article):
     with app.app_context():
-        lost = jobs.claim(jobs.CLASSIFY, 4, lease=timedelta(milliseconds=50))  # then the worker dies
+        lost = jobs.claim(jobs.CLASSIFY, 4, lease=timedelta(seconds=2))  # then the worker dies
         assert len(lost) == 4 and all(j.state is JobState.RUNNING for j in lost)
         assert len(jobs.claim(jobs.CLASSIFY, 10)) == 2  # leased rows are not handed out twice
         db.session.rollback()
-    time.sleep(0.1)
+    time.sleep(2.2)
     run_worker(app)
     assert count_comments(app, topic=None) == 2  # the two claimed by the second call stay leased
     with app.app_context():
