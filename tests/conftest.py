@@ -187,3 +187,22 @@ class Staff:
 @pytest.fixture
 def staff(app: Flask, client: FlaskClient) -> Staff:
     return Staff(app, client)
+
+
+@pytest.fixture(scope="module")
+def site(migrated_database: str, model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The app under gunicorn with demo data and staff (mia, eddie, ada), shared by a module."""
+    from tests.browsing import live_site, require_chromium
+
+    require_chromium()
+    with live_site(migrated_database, model_dir, tmp_path_factory.mktemp("site")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium shared by a module's tests (each test starts logged out)."""
+    from tests.browsing import chromium
+
+    with chromium() as driver:
+        yield driver
