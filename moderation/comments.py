@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -20,6 +20,10 @@ bp = Blueprint("comments", __name__)
 AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
 PUBLISHED = "Thank you! Your comment is published."
 FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
+# The reader's own recent comments, remembered in their (signed) session cookie only, so the
+# pending ones are shown to that browser and nobody else, outside the shared cached list.
+OWN_COMMENTS_KEY, OWN_COMMENTS_KEPT = "own_comments", 20
+YOUR_COMMENT = "your-comment"
 
 
 def article_or_404(slug: str) -> Article:
@@ -48,7 +52,16 @@ def render_article(article: Article, form: CommentForm, status: int = 200):
     if current_user.is_authenticated and current_user.has_role(Role.EDITOR, Role.ADMIN):
         breakdown = dashboard.article_breakdown(article.id)
     return render_template("comments/article.html", article=article, comment_list=comment_list(article),
-                           form=form, breakdown=breakdown, limits=FIELD_LIMITS), status
+                           form=form, breakdown=breakdown, limits=FIELD_LIMITS,
+                           own_pending=queries.own_pending(article.id, session.get(OWN_COMMENTS_KEY, [])),
+                           posted=session.pop("posted", None)), status
+
+
+def remember_own(comment_id: int, message: str) -> None:
+    """Keep this comment in the reader's session so their browser shows it while it waits."""
+    kept = [i for i in session.get(OWN_COMMENTS_KEY, []) if i != comment_id]
+    session[OWN_COMMENTS_KEY] = [*kept, comment_id][-OWN_COMMENTS_KEPT:]
+    session["posted"] = message
 
 
 def comment_list(article: Article) -> Markup:
@@ -82,8 +95,8 @@ def post_comment(slug: str):
     if not form.validate_on_submit():
         return render_article(article, form, 422)
     if request.form.get(HONEYPOT_FIELD):
-        flash(AWAITING, "success")  # a bot filled the hidden field: store nothing, say nothing
-        return redirect(url_for("comments.article", slug=slug, _anchor="comments"), 303)
+        session["posted"] = AWAITING  # a bot filled the hidden field: store nothing, say nothing
+        return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
     try:
         submitted = service.submit_comment(
             article, form.author.data or "", form.body.data or "", form.email.data,
@@ -92,10 +105,28 @@ def post_comment(slug: str):
     except service.InvalidComment as invalid:
         return form_errors(article, form, invalid.errors)
     except service.NotAllowed as refused:
-        form.body.errors = [*form.body.errors, str(refused)]
-        return render_article(article, form, 422)
-    flash(AWAITING if submitted.comment.status.value == "pending" else PUBLISHED, "success")
-    return redirect(url_for("comments.article", slug=slug, _anchor="comments"), 303)
+        return form_errors(article, form, {"body": str(refused)})
+    pending = submitted.comment.status.value == "pending"
+    remember_own(submitted.comment.id, AWAITING if pending else PUBLISHED)
+    return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
+
+
+@bp.get("/articles/<slug>/comments")
+def comments_form(slug: str):
+    """The form's address, opened directly (a bookmark, or back after an error): go to the form."""
+    return redirect(url_for("comments.article", slug=article_or_404(slug).slug, _anchor="leave-comment"))
+
+
+@bp.get("/articles/<slug>/comments/<int:comment_id>")
+def permalink(slug: str, comment_id: int):
+    """A comment's own address: the article page it is on, scrolled to it."""
+    article = article_or_404(slug)
+    page = queries.page_of_comment(article, comment_id, current_app.config["COMMENTS_PER_PAGE"],
+                                   session.get(OWN_COMMENTS_KEY, []))
+    if page is None:
+        abort(404, "There is no published comment at this address.")
+    args = {"page": page} if page > 1 else {}
+    return redirect(url_for("comments.article", slug=slug, _anchor=f"comment-{comment_id}", **args))
 
 
 def form_errors(article: Article, form: CommentForm, errors: dict[str, str]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from moderation.extensions import db
@@ -26,6 +26,33 @@ def approved_comments(article: Article, page: int, per_page: int) -> Pagination:
              .where(Comment.article_id == article.id, Comment.status == CommentStatus.APPROVED)
              .order_by(Comment.created_at.desc(), Comment.id.desc()))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def own_pending(article_id: int, comment_ids: list[int]) -> list[Comment]:
+    """The reader's own comments on this article that still wait for a moderator, newest first."""
+    ids = [i for i in comment_ids if isinstance(i, int)]
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Comment).where(Comment.id.in_(ids), Comment.article_id == article_id,
+                              Comment.status == CommentStatus.PENDING)
+        .order_by(Comment.created_at.desc(), Comment.id.desc())))
+
+
+def page_of_comment(article: Article, comment_id: int, per_page: int, own: list[int]) -> int | None:
+    """Which page of the article's comments shows this one (1 for the reader's own pending one)."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.article_id != article.id:
+        return None
+    if comment.status is CommentStatus.PENDING and comment_id in own:
+        return 1
+    if comment.status is not CommentStatus.APPROVED:
+        return None
+    newer = db.session.scalar(select(func.count(Comment.id)).where(
+        Comment.article_id == article.id, Comment.status == CommentStatus.APPROVED,
+        or_(Comment.created_at > comment.created_at,
+            and_(Comment.created_at == comment.created_at, Comment.id > comment.id)))) or 0
+    return newer // per_page + 1
 
 
 def filtered(query: Select, filters: QueueFilters) -> Select:

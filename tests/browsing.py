@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 from moderation import demo, service
 from moderation.extensions import db
 from moderation.models import Article, Role
-from tests.conftest import PASSWORD, TABLES, make_app, postgres_url, release_database
+from tests.conftest import PASSWORD, TABLES, ArticleRef, make_app, postgres_url, release_database
 from tests.livesite import gunicorn
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -85,7 +85,7 @@ class LiveSite:
         return self.base + path
 
     def new_article(self, premoderated: bool = True, comments_open: bool = True,
-                    title: str = "Council votes on the new cycle lanes") -> Article:
+                    title: str = "Council votes on the new cycle lanes") -> ArticleRef:
         """An article of its own for one test, so tests sharing the site never see each other."""
         slug = f"story-{secrets.token_hex(4)}"
         with self.app.app_context():
@@ -95,10 +95,9 @@ class LiveSite:
                               comments_open=comments_open)
             db.session.add(article)
             db.session.commit()
-            db.session.expunge(article)
-            return article
+            return ArticleRef(article.id, article.slug)
 
-    def comment(self, article: Article, author: str, body: str, email: str | None = None) -> int:
+    def comment(self, article: ArticleRef, author: str, body: str, email: str | None = None) -> int:
         """Store a reader's comment through the service, as the form would."""
         with self.app.app_context():
             article_row = db.session.get(Article, article.id)
@@ -181,3 +180,65 @@ def in_view(driver: Any, element: Any) -> bool:
 
 def focused(driver: Any) -> Any:
     return driver.switch_to.active_element
+
+
+TARGETS_SCRIPT = """
+const small = [];
+const seen = (el) => { const s = getComputedStyle(el); const r = el.getBoundingClientRect();
+  return s.visibility !== 'hidden' && s.display !== 'none' && r.width > 0 && r.height > 0; };
+document.querySelectorAll('button, input, select, textarea, header a, .tabs a, .pager a, .actions a')
+  .forEach((el) => {
+    if (el.type === 'hidden' || el.closest('.trap') || !seen(el)) { return; }
+    const box = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label') ? el.closest('label') : el;
+    const r = box.getBoundingClientRect();
+    if (r.height < 43.5 || r.width < 43.5) {
+      small.push(`${el.tagName.toLowerCase()}[${el.name || el.id || el.textContent.trim().slice(0, 20)}] `
+                 + `${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+  });
+return small;
+"""
+
+UNLABELLED_SCRIPT = """
+return [...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => !['hidden', 'submit', 'button', 'reset'].includes(el.type) && !el.closest('.trap'))
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !el.getAttribute('aria-labelledby'))
+  .map((el) => el.name || el.id);
+"""
+
+
+def small_targets(driver: Any) -> list[str]:
+    """Visible controls smaller than 44 x 44 CSS pixels (a checkbox counts with its label)."""
+    return driver.execute_script(TARGETS_SCRIPT)
+
+
+def unlabelled_controls(driver: Any) -> list[str]:
+    """Form controls with no label element and no ARIA label (a placeholder is not a label)."""
+    return driver.execute_script(UNLABELLED_SCRIPT)
+
+
+def brand_lines(driver: Any) -> int:
+    """How many lines the site name wraps onto."""
+    return driver.execute_script(
+        "const range = document.createRange();"
+        "range.selectNodeContents(document.querySelector('.brand'));"
+        "const r = range.getClientRects();"
+        "return new Set([...r].map((x) => Math.round(x.top))).size;")
+
+
+@contextmanager
+def scripts_off(driver: Any) -> Iterator[None]:
+    """Run a block with JavaScript disabled in the page, as for a reader who turned it off."""
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+def fresh(driver: Any, site: LiveSite, size: tuple[int, int] = DESKTOP) -> None:
+    """Start a test logged out, at this screen size, with JavaScript on."""
+    visit(driver, site.url("/login"))
+    driver.delete_all_cookies()
+    set_size(driver, size)
