@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import abort, request
 
 MAX_PAGE = 100_000
@@ -16,9 +18,9 @@ def page_arg() -> int:
     return int(raw)
 
 
-def article_arg() -> int | None:
-    """The optional `article` filter (an article number)."""
-    raw = request.args.get("article") or None
+def article_arg(args: Mapping[str, str] | None = None) -> int | None:
+    """The optional `article` filter (an article number), from the query string or `args`."""
+    raw = (request.args if args is None else args).get("article") or None
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) > MAX_ID:

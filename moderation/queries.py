@@ -87,6 +87,28 @@ def status_counts(filters: QueueFilters) -> dict[str, int]:
     return counts
 
 
+def comments_by_ids(comment_ids: list[int]) -> list[Comment]:
+    """These comments with their articles, in the order of the ids given."""
+    found = {c.id: c for c in db.session.scalars(
+        select(Comment).options(joinedload(Comment.article)).where(Comment.id.in_(comment_ids)))}
+    return [found[i] for i in comment_ids if i in found]
+
+
+DECIDING = (ActionKind.APPROVE, ActionKind.REJECT, ActionKind.UNDO)
+
+
+def latest_decisions(comment_ids: list[int]) -> dict[int, ModerationAction]:
+    """For each comment, the approve, reject or undo that set its current status (who, why, when)."""
+    if not comment_ids:
+        return {}
+    newest = (select(func.max(ModerationAction.id))
+              .where(ModerationAction.comment_id.in_(comment_ids), ModerationAction.action.in_(DECIDING))
+              .group_by(ModerationAction.comment_id))
+    rows = db.session.scalars(select(ModerationAction).options(joinedload(ModerationAction.user))
+                              .where(ModerationAction.id.in_(newest)))
+    return {row.comment_id: row for row in rows}
+
+
 def history_page(page: int, per_page: int) -> Pagination:
     """Decisions, newest first, with who made them."""
     query = (select(ModerationAction)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
 from moderation import queries, service, worker
 from moderation.auth import roles_required
+from moderation.errors import wants_json
 from moderation.forms import ButtonForm, DecisionForm
 from moderation.models import ActionKind, CommentStatus, Role
 from moderation.params import article_arg, page_arg
@@ -17,9 +19,9 @@ MODERATORS = (Role.MODERATOR, Role.ADMIN)
 FILTER_KEYS = ("status", "article", "topic", "sentiment")
 
 
-def parse_filters() -> service.QueueFilters:
-    """Read the queue filters from the query string; an unknown value is a clear 400."""
-    args = request.args
+def parse_filters(args: MultiDict[str, str] | None = None) -> service.QueueFilters:
+    """Read the queue filters from the query string (or a form); an unknown value is a clear 400."""
+    args = request.args if args is None else args
     status = args.get("status", "pending")
     if status not in {s.value for s in CommentStatus} | {"all"}:
         abort(400, f"Unknown status {status!r}: use pending, approved, rejected or all.")
@@ -31,7 +33,7 @@ def parse_filters() -> service.QueueFilters:
         abort(400, f"Unknown sentiment {sentiment!r}: use {', '.join(SENTIMENTS)}.")
     return service.QueueFilters(
         status=None if status == "all" else CommentStatus(status),
-        article_id=article_arg(),
+        article_id=article_arg(args),
         topic=None if topic == "unclassified" else topic,
         sentiment=sentiment, unclassified=topic == "unclassified",
         extra={k: args[k] for k in FILTER_KEYS if args.get(k)},
@@ -46,11 +48,39 @@ def index():
     page = queries.queue_page(filters, page_arg(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
         "queue/index.html", page=page, filters=filters, counts=queries.status_counts(filters),
+        decisions=queries.latest_decisions([c.id for c in page.items]),
         articles=queries.articles(), topics=TOPICS, sentiments=SENTIMENTS,
         decision_form=DecisionForm(), button_form=ButtonForm(), reasons=service.REJECT_REASONS,
-        unclassified=service.count_unclassified(),
+        unclassified=service.count_unclassified(), select_all=request.args.get("select") == "all",
         classification_problem=worker.classification_status(),
     )
+
+
+def answer(message: str, category: str, ids: list[int]):
+    """Tell the moderator what happened: JSON for the page's script, else a flash and the queue."""
+    if wants_json():
+        filters = parse_filters(request.form)
+        return jsonify(ok=category == "success", message=message,
+                       counts=queries.status_counts(filters), comments=decided_items(ids, filters))
+    flash(message, category)
+    return back_to_queue()
+
+
+def decided_items(ids: list[int], filters: service.QueueFilters) -> list[dict[str, object]]:
+    """Each comment's new status, its last decision (to undo it) and its queue item, re-rendered."""
+    decisions = queries.latest_decisions(ids)
+    context = {"decisions": decisions, "filters": filters, "reasons": service.REJECT_REASONS,
+               "decision_form": DecisionForm(), "button_form": ButtonForm(), "select_all": False}
+    items = []
+    for comment in queries.comments_by_ids(ids):
+        decision = decisions.get(comment.id)
+        undoable = decision is not None and decision.action is not ActionKind.UNDO
+        items.append({"id": comment.id, "status": comment.status.value,
+                      "decision": decision.id if undoable else None,
+                      "action": decision.action.value if undoable else None,
+                      "undo_url": url_for("queue.undo", comment_id=comment.id),
+                      "html": render_template("queue/_item.html", comment=comment, **context)})
+    return items
 
 
 def back_to_queue():
@@ -64,13 +94,11 @@ def decide(ids: list[int], action: ActionKind):
     if not form.validate_on_submit():
         abort(400, "The reason is not one of the listed reasons.")
     if not ids:
-        flash("Select at least one comment first.", "warning")
-        return back_to_queue()
+        return answer("Select at least one comment first.", "warning", [])
     reason = service.reason_text(form.reason.data, form.note.data)
     changed = service.decide(ids, action, current_user, reason)
     verb = "approved" if action is ActionKind.APPROVE else "rejected"
-    flash(f"{changed} comment{'s' if changed != 1 else ''} {verb}.", "success")
-    return back_to_queue()
+    return answer(f"{changed} comment{'s' if changed != 1 else ''} {verb}.", "success", ids)
 
 
 @bp.post("/<int:comment_id>/approve")
@@ -105,14 +133,20 @@ def undo(comment_id: int):
     """Put a decided comment back in the queue."""
     if not ButtonForm().validate_on_submit():
         abort(400)
+    decision = request.form.get("decision") or None
+    if decision is not None and not decision.isdigit():
+        abort(400, "The decision to undo must be a decision number.")
     try:
-        service.undo(comment_id, current_user)
+        service.undo(comment_id, current_user, int(decision) if decision else None)
     except LookupError:
         abort(404)
     except service.NotAllowed as refused:
-        flash(str(refused), "warning")
+        message, category = str(refused), "warning"
     else:
-        flash("The comment is back in the queue.", "success")
+        message, category = "The comment is back in the queue, waiting for a decision.", "success"
+    if wants_json():
+        return answer(message, category, [comment_id])
+    flash(message, category)
     return redirect(request.referrer if _local(request.referrer) else url_for("queue.history"), 303)
 
 
@@ -125,4 +159,6 @@ def _local(url: str | None) -> bool:
 def history():
     """Decided comments: what was done, by whom and when, newest first."""
     page = queries.history_page(page_arg(), current_app.config["QUEUE_PER_PAGE"])
-    return render_template("queue/history.html", page=page, button_form=ButtonForm())
+    current = queries.latest_decisions(list({a.comment_id for a in page.items}))
+    return render_template("queue/history.html", page=page, button_form=ButtonForm(),
+                           current={c: a.id for c, a in current.items()})

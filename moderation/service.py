@@ -40,6 +40,7 @@ REJECT_REASONS = {
     "other": "Other",
 }
 DECISIONS = {ActionKind.APPROVE: CommentStatus.APPROVED, ActionKind.REJECT: CommentStatus.REJECTED}
+UNDOABLE = (ActionKind.APPROVE, ActionKind.REJECT)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 ERASED_AUTHOR = "[erased]"
 ERASED_BODY = "[This comment was erased at the author's request.]"
@@ -225,8 +226,12 @@ def reason_text(reason: str | None, note: str | None) -> str | None:
 def decide(
     comment_ids: Iterable[int], action: ActionKind, user: User, reason: str | None = None
 ) -> int:
-    """Approve or reject comments; each change and its audit row commit together."""
+    """Approve or reject comments; each change and its audit row commit together.
+
+    A reason belongs to a rejection only: an approval never records one, whatever was sent.
+    """
     target = DECISIONS[action]
+    reason = reason if action is ActionKind.REJECT else None
     changed = [comment for comment in _comments_for_update(comment_ids) if comment.status is not target]
     for comment in changed:
         _transition(comment, action, target, user, reason)
@@ -236,19 +241,35 @@ def decide(
     return len(changed)
 
 
-def undo(comment_id: int, user: User) -> Comment:
-    """Send a decided comment back to the queue, recording who did it."""
+def undo(comment_id: int, user: User, decision_id: int | None = None) -> Comment:
+    """Send a decided comment back to the queue, recording who did it.
+
+    With `decision_id`, undo only that decision: if a later one replaced it, undoing would reverse
+    something else than the moderator asked for, so nothing changes.
+    """
     comments = _comments_for_update([comment_id])
     if not comments:
         raise LookupError(f"no comment {comment_id}")
     comment = comments[0]
     if comment.status is CommentStatus.PENDING:
         raise NotAllowed("This comment is already waiting in the queue.")
+    if decision_id is not None and latest_decision_id(comment.id) != decision_id:
+        raise NotAllowed("A later decision replaced this one, so it cannot be undone here. "
+                         "Nothing was changed.")
     bump_comment_lists([comment.article_id])
     _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
     comment.mark_undecided()
     db.session.commit()
     return comment
+
+
+def latest_decision_id(comment_id: int) -> int | None:
+    """The audit row of the decision that set the comment's current status (None once undone)."""
+    latest = db.session.scalar(
+        select(ModerationAction).where(ModerationAction.comment_id == comment_id,
+                                       ModerationAction.action.in_(UNDOABLE + (ActionKind.UNDO,)))
+        .order_by(ModerationAction.id.desc()).limit(1))
+    return latest.id if latest is not None and latest.action in UNDOABLE else None
 
 
 def _comments_for_update(comment_ids: Iterable[int]) -> list[Comment]:

@@ -136,8 +136,13 @@ def live_site(template: str, model_dir: Path, tmp: Path) -> Iterator[LiveSite]:
         release_database(app)
 
 
-def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIMEOUT) -> Any:
-    """Wait until the page is fully loaded and `condition(driver)` holds; return its value."""
+def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIMEOUT,
+             message: Callable[[Any], str] | None = None) -> Any:
+    """Wait until the page is fully loaded and `condition(driver)` holds; return its value.
+
+    On a time-out, `message(driver)` (or the page's text) says what the page showed instead.
+    """
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d: Any) -> Any:
@@ -145,7 +150,11 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
             return False
         return condition(d)
 
-    return WebDriverWait(driver, timeout).until(ready)
+    try:
+        return WebDriverWait(driver, timeout).until(ready)
+    except TimeoutException as error:
+        shown = message(driver) if message else driver.find_element("tag name", "body").text[:1500]
+        raise AssertionError(f"the page never got there; it shows: {shown}") from error
 
 
 def visit(driver: Any, url: str, expect: str | None = None) -> None:

@@ -33,7 +33,7 @@ SAFE_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "nav", "
              "time", "small", "label", "textarea", "select", "option", "ol", "li", "ul", "table", "thead",
              "tbody", "tr", "th", "td", "caption", "figure", "svg", "text", "rect", "line", "polyline",
              "aside", "code", "circle", "figcaption", "fieldset", "legend", "kbd", "dl", "dt", "dd",
-             "dialog", "mark", "g"}
+             "dialog", "mark", "g", "noscript", "template"}
 
 
 class TagCollector(HTMLParser):
