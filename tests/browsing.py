@@ -28,6 +28,7 @@ from moderation import demo, service
 from moderation.extensions import db
 from moderation.models import Article, Role
 from tests.conftest import PASSWORD, TABLES, ArticleRef, make_app, postgres_url, release_database
+from tests.helpers import run_worker
 from tests.livesite import gunicorn
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -128,6 +129,7 @@ def live_site(template: str, model_dir: Path, tmp: Path) -> Iterator[LiveSite]:
         demo.load_demo()
         for name, role in STAFF.items():
             service.create_user(name, PASSWORD, role)
+    run_worker(app)
     release_database(app)
     try:
         with gunicorn(url, model_dir, tmp, workers=1) as (base, _):
