@@ -214,3 +214,25 @@ class WorkerHeartbeat(db.Model):
     model_error: Mapped[str | None] = mapped_column(String(500))
     jobs_done: Mapped[int] = mapped_column(default=0)
     jobs_failed: Mapped[int] = mapped_column(default=0)
+
+
+class LabelCorrection(db.Model):
+    """A moderator's correction of the model's topic or sentiment, kept apart from the model's labels.
+
+    The comment keeps what the model said; these rows say who changed which label, when, from
+    what and to what, under which model version: training data for a later model.
+    """
+
+    __tablename__ = "label_corrections"
+    __table_args__ = (Index("ix_label_corrections_comment", "comment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(String(20))
+    old_label: Mapped[str | None] = mapped_column(String(20))
+    new_label: Mapped[str] = mapped_column(String(20))
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()

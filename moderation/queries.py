@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -67,20 +69,32 @@ def filtered(query: Select, filters: QueueFilters) -> Select:
         query = query.where(Comment.sentiment == filters.sentiment)
     if filters.unclassified:
         query = query.where(Comment.topic.is_(None))
+    if filters.search:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", filters.search) + "%"
+        query = query.where(or_(Comment.body.ilike(pattern, escape="\\"),
+                                Comment.author.ilike(pattern, escape="\\")))
     return query
 
 
+QUEUE_ORDERS = {
+    "oldest": (Comment.created_at, Comment.id),
+    "newest": (Comment.created_at.desc(), Comment.id.desc()),
+    "uncertain": (Comment.topic_confidence.asc().nulls_last(), Comment.created_at, Comment.id),
+}
+
+
 def queue_page(filters: QueueFilters, page: int, per_page: int) -> Pagination:
-    """Comments for the queue: oldest first, so nobody waits longest by accident."""
+    """Comments for the queue: oldest first by default, so nobody waits longest by accident."""
     query = filtered(select(Comment).options(joinedload(Comment.article)), filters)
-    query = query.order_by(Comment.created_at, Comment.id)
+    query = query.order_by(*QUEUE_ORDERS[filters.sort])
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
 def status_counts(filters: QueueFilters) -> dict[str, int]:
     """How many comments per status match the other filters (for the queue's tabs)."""
     base = QueueFilters(status=None, article_id=filters.article_id, topic=filters.topic,
-                        sentiment=filters.sentiment)
+                        sentiment=filters.sentiment, unclassified=filters.unclassified,
+                        search=filters.search)
     query = filtered(select(Comment.status, func.count(Comment.id)), base).group_by(Comment.status)
     counts = {status.value: 0 for status in CommentStatus}
     counts.update({status.value: n for status, n in db.session.execute(query)})

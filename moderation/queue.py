@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
-from moderation import queries, service, worker
+from moderation import corrections, highlight, queries, service, worker
 from moderation.auth import roles_required
 from moderation.errors import wants_json
 from moderation.forms import ButtonForm, DecisionForm
@@ -16,7 +16,9 @@ from moderation.params import article_arg, page_arg
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
-FILTER_KEYS = ("status", "article", "topic", "sentiment")
+FILTER_KEYS = ("status", "article", "topic", "sentiment", "sort", "q")
+SORTS = {"oldest": "Oldest first", "newest": "Newest first", "uncertain": "Least confident first"}
+MAX_SEARCH_CHARS = 200
 
 
 def parse_filters(args: MultiDict[str, str] | None = None) -> service.QueueFilters:
@@ -31,8 +33,14 @@ def parse_filters(args: MultiDict[str, str] | None = None) -> service.QueueFilte
     sentiment = args.get("sentiment") or None
     if sentiment is not None and sentiment not in SENTIMENTS:
         abort(400, f"Unknown sentiment {sentiment!r}: use {', '.join(SENTIMENTS)}.")
+    sort = args.get("sort") or "oldest"
+    if sort not in SORTS:
+        abort(400, f"Unknown order {sort!r}: use {', '.join(SORTS)}.")
+    search = service.clean_text(args.get("q")) or None
+    if search and len(search) > MAX_SEARCH_CHARS:
+        abort(400, f"Search for at most {MAX_SEARCH_CHARS} characters.")
     return service.QueueFilters(
-        status=None if status == "all" else CommentStatus(status),
+        status=None if status == "all" else CommentStatus(status), sort=sort, search=search,
         article_id=article_arg(args),
         topic=None if topic == "unclassified" else topic,
         sentiment=sentiment, unclassified=topic == "unclassified",
@@ -47,13 +55,25 @@ def index():
     filters = parse_filters()
     page = queries.queue_page(filters, page_arg(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
-        "queue/index.html", page=page, filters=filters, counts=queries.status_counts(filters),
-        decisions=queries.latest_decisions([c.id for c in page.items]),
-        articles=queries.articles(), topics=TOPICS, sentiments=SENTIMENTS,
-        decision_form=DecisionForm(), button_form=ButtonForm(), reasons=service.REJECT_REASONS,
-        unclassified=service.count_unclassified(), select_all=request.args.get("select") == "all",
+        "queue/index.html", page=page, counts=queries.status_counts(filters),
+        articles=queries.articles(), sorts=SORTS, unclassified=service.count_unclassified(),
         classification_problem=worker.classification_status(),
+        **item_context([c.id for c in page.items], filters, request.args.get("select") == "all"),
     )
+
+
+def item_context(ids: list[int], filters: service.QueueFilters, select_all: bool = False) -> dict:
+    """What each queue item needs: decisions, corrections, the forms and the label choices."""
+    return {"decisions": queries.latest_decisions(ids), "corrections": corrections.corrections_for(ids),
+            "filters": filters, "reasons": service.REJECT_REASONS, "topics": TOPICS,
+            "sentiments": SENTIMENTS, "decision_form": DecisionForm(), "button_form": ButtonForm(),
+            "select_all": select_all}
+
+
+@bp.app_template_global()
+def highlighted(comment) -> list[tuple[str, bool]]:
+    """The comment's text cut into pieces, with the words that decided its topic marked."""
+    return highlight.term_segments(comment.body, [term for term, _ in comment.topic_terms or []])
 
 
 def answer(message: str, category: str, ids: list[int]):
@@ -68,9 +88,8 @@ def answer(message: str, category: str, ids: list[int]):
 
 def decided_items(ids: list[int], filters: service.QueueFilters) -> list[dict[str, object]]:
     """Each comment's new status, its last decision (to undo it) and its queue item, re-rendered."""
-    decisions = queries.latest_decisions(ids)
-    context = {"decisions": decisions, "filters": filters, "reasons": service.REJECT_REASONS,
-               "decision_form": DecisionForm(), "button_form": ButtonForm(), "select_all": False}
+    context = item_context(ids, filters)
+    decisions = context["decisions"]
     items = []
     for comment in queries.comments_by_ids(ids):
         decision = decisions.get(comment.id)
@@ -125,6 +144,24 @@ def bulk():
     if not all(raw.isdigit() for raw in raw_ids):
         abort(400, "Comment numbers must be whole numbers.")
     return decide([int(raw) for raw in raw_ids], action)
+
+
+@bp.post("/<int:comment_id>/labels")
+@roles_required(*MODERATORS)
+def correct(comment_id: int):
+    """Correct the model's topic or sentiment; stored apart from the model's own labels."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        made = corrections.correct_labels(comment_id, current_user, topic=request.form.get("topic") or None,
+                                          sentiment=request.form.get("sentiment") or None)
+    except LookupError:
+        abort(404)
+    except service.NotAllowed as refused:
+        abort(400, str(refused))
+    changes = ", ".join(f"{c.field} {c.old_label or 'none'} → {c.new_label}" for c in made)
+    return answer(f"Labels corrected: {changes}." if made else "The labels were already so.",
+                  "success", [comment_id])
 
 
 @bp.post("/<int:comment_id>/undo")

@@ -72,6 +72,8 @@ class QueueFilters:
     sentiment: str | None = None
     unclassified: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    sort: str = "oldest"  # oldest, newest or uncertain (least confident first)
+    search: str | None = None  # words in the comment or its author's name
 
 
 def clean_text(value: str | None) -> str:

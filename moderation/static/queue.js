@@ -94,7 +94,7 @@
     return next;
   }
 
-  function apply(result, focusIndex) {
+  function apply(result, focusIndex, keepUndo) {
     updateCounts(result.counts);
     let target = null;
     (result.comments || []).forEach(function (comment) {
@@ -102,8 +102,10 @@
     });
     showEmpty();
     const single = result.comments && result.comments.length === 1 ? result.comments[0] : null;
-    lastDecision = single && single.decision ? {id: single.id, decision: single.decision,
-                                                undoUrl: single.undo_url, action: single.action} : null;
+    if (!keepUndo) {
+      lastDecision = single && single.decision ? {id: single.id, decision: single.decision,
+                                                  undoUrl: single.undo_url, action: single.action} : null;
+    }
     say(result.message, !result.ok);
     return focusAfter(target, focusIndex);
   }
@@ -132,7 +134,7 @@
     const index = item ? indexOf(item) : 0;
     const data = new FormData(form, submitter || undefined);
     const result = await send(form.getAttribute("action"), data);  // form.action may be a button named "action"
-    if (result) { apply(result, index); }
+    if (result) { apply(result, index, form.hasAttribute("data-labels")); }
     return result;
   }
 
@@ -176,6 +178,96 @@
     event.preventDefault();
     submitDecision(form, event.submitter);
   });
+
+  // The keyboard: j/k move, a approve, r reject with a reason, u undo, x select, ? the list.
+  const picker = document.getElementById("reason-picker");
+  const help = document.getElementById("shortcuts");
+  const typing = "input[type=text], input[type=search], input[type=email], input:not([type]), select, textarea";
+
+  function currentItem() {
+    const active = document.activeElement;
+    return active && active.closest ? active.closest(".queue-item") : null;
+  }
+
+  function move(step) {
+    const all = items();
+    if (!all.length) { return; }
+    const current = currentItem();
+    const index = current ? Math.max(0, Math.min(all.length - 1, all.indexOf(current) + step)) : 0;
+    all[index].focus();
+  }
+
+  function approve(item) {
+    const form = item.querySelector(".approve-form");
+    if (form) { submitDecision(form); } else { say("This comment is already approved.", true); }
+  }
+
+  function author(item) {
+    const name = item.querySelector(".author");
+    return name ? name.textContent : "";
+  }
+
+  function reject(item) {
+    if (!item.querySelector(".reject-form")) { say("This comment is already rejected.", true); return; }
+    picker.dataset.item = item.id;
+    document.getElementById("reason-picker-about").textContent = "the comment by " + author(item);
+    document.getElementById("picked-note").value = "";
+    picker.returnValue = "";
+    picker.showModal();
+    const chosen = picker.querySelector("input[name=picked-reason]:checked");
+    if (chosen) { chosen.focus(); }
+  }
+
+  function rejectWithPickedReason() {
+    const item = document.getElementById(picker.dataset.item || "");
+    if (!item) { return; }
+    if (picker.returnValue !== "reject") { item.focus(); return; }
+    const form = item.querySelector(".reject-form");
+    const chosen = picker.querySelector("input[name=picked-reason]:checked");
+    form.querySelector("select[name=reason]").value = chosen ? chosen.value : "";
+    form.querySelector("input[name=note]").value = document.getElementById("picked-note").value;
+    submitDecision(form);
+  }
+
+  function toggleSelected(item) {
+    const box = item.querySelector("input[name=ids]");
+    if (box) { box.checked = !box.checked; syncSelectAll(); }
+  }
+
+  function pickByNumber(event) {
+    const radios = Array.from(picker.querySelectorAll("input[name=picked-reason]"));
+    const number = parseInt(event.key, 10);
+    if (number >= 1 && number <= radios.length && !event.target.matches("input[type=text]")) {
+      radios[number - 1].checked = true;
+      radios[number - 1].focus();
+      event.preventDefault();
+    }
+  }
+
+  if (picker && help) {
+    document.querySelectorAll(".keyboard-hint").forEach(function (hint) { hint.hidden = false; });
+    picker.addEventListener("close", rejectWithPickedReason);
+    picker.addEventListener("keydown", pickByNumber);
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || picker.open || help.open) { return; }
+      if (event.target.matches && event.target.matches(typing)) { return; }
+      const item = currentItem();
+      const actions = {
+        j: function () { move(1); },
+        k: function () { move(-1); },
+        a: function () { if (item) { approve(item); } },
+        r: function () { if (item) { reject(item); } },
+        u: undoLast,
+        x: function () { if (item) { toggleSelected(item); } },
+        "?": function () { help.showModal(); },
+      };
+      const action = actions[event.key];
+      if (!action) { return; }
+      event.preventDefault();
+      if (!item && "arx".indexOf(event.key) >= 0) { say("Press j to choose a comment first.", true); return; }
+      action();
+    });
+  }
 
   window.moderationQueue = {items: items, submitDecision: submitDecision, undoLast: undoLast, say: say,
                             syncSelectAll: syncSelectAll};
