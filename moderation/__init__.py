@@ -59,9 +59,9 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import auth, comments, editor, operations, queue
+    from moderation import auth, comments, editor, operations, people, queue, settings
 
-    for module in (comments, auth, queue, editor, operations):
+    for module in (comments, auth, queue, editor, operations, people, settings):
         app.register_blueprint(module.bp)
 
 

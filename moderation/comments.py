@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from markupsafe import Markup
 
-from moderation import dashboard, queries, service
+from moderation import commenters, dashboard, queries, service
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import cache, limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
@@ -19,6 +19,7 @@ bp = Blueprint("comments", __name__)
 
 AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
 PUBLISHED = "Thank you! Your comment is published."
+RECEIVED = "Thank you. Your comment has been received."
 FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
 # The reader's own recent comments, remembered in their (signed) session cookie only, so the
 # pending ones are shown to that browser and nobody else, outside the shared cached list.
@@ -106,8 +107,11 @@ def post_comment(slug: str):
         return form_errors(article, form, invalid.errors)
     except service.NotAllowed as refused:
         return form_errors(article, form, {"body": str(refused)})
-    pending = submitted.comment.status.value == "pending"
-    remember_own(submitted.comment.id, AWAITING if pending else PUBLISHED)
+    except commenters.Refused as refused:
+        return form_errors(article, form, {"email": str(refused)})
+    status = submitted.comment.status.value
+    # A comment the banned-word list rejected gets the same neutral answer as any other.
+    remember_own(submitted.comment.id, {"pending": AWAITING, "approved": PUBLISHED}.get(status, RECEIVED))
     return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
 
 

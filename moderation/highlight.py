@@ -56,3 +56,18 @@ def segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:
 def term_segments(text: str, terms: Iterable[str]) -> list[Segment]:
     """The text with the given words and phrases highlighted."""
     return segments(text, spans_of(text, terms))
+
+
+def labelled_segments(text: str, spans_by_kind: dict[str, list[tuple[int, int]]]) -> list[tuple[str, str]]:
+    """The text cut into (piece, kind) with kind '' for plain text; earlier kinds win overlaps."""
+    kinds = [""] * len(text)
+    for kind in reversed(list(spans_by_kind)):
+        for start, end in spans_by_kind[kind]:
+            kinds[start:end] = [kind] * (end - start)
+    pieces: list[tuple[str, str]] = []
+    for char, kind in zip(text, kinds, strict=True):
+        if pieces and pieces[-1][1] == kind:
+            pieces[-1] = (pieces[-1][0] + char, kind)
+        else:
+            pieces.append((char, kind))
+    return pieces or [("", "")]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -110,6 +110,8 @@ class Comment(db.Model):
     # Set when the model could not classify this comment; the queue shows it instead of "classifying".
     classification_error: Mapped[str | None] = mapped_column(String(300))
     client_hash: Mapped[str | None] = mapped_column(String(64))
+    # Keyed hash of the email: finds a commenter's history without showing moderators the address.
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     article: Mapped[Article] = relationship(back_populates="comments")
@@ -236,3 +238,48 @@ class LabelCorrection(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class WordListEntry(db.Model):
+    """A banned or suspect word or phrase, set by an admin."""
+
+    __tablename__ = "word_list_entries"
+    __table_args__ = (UniqueConstraint("kind", "phrase", name="uq_word_list_entries_kind_phrase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    phrase: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class CommenterAction(db.Model):
+    """A ban, suspension or lifting of one for a commenter (by email hash); rows are only added.
+
+    The newest row says what holds now, so lifting a ban is a new row and the audit stays whole.
+    """
+
+    __tablename__ = "commenter_actions"
+    __table_args__ = (Index("ix_commenter_actions_hash", "email_hash", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class SiteSetting(db.Model):
+    """A setting admins change on a page (e.g. when commenters become trusted)."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

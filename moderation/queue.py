@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
-from moderation import corrections, highlight, queries, service, worker
+from moderation import corrections, highlight, queries, service, wordlists, worker
 from moderation.auth import roles_required
 from moderation.errors import wants_json
 from moderation.forms import ButtonForm, DecisionForm
@@ -71,9 +82,13 @@ def item_context(ids: list[int], filters: service.QueueFilters, select_all: bool
 
 
 @bp.app_template_global()
-def highlighted(comment) -> list[tuple[str, bool]]:
-    """The comment's text cut into pieces, with the words that decided its topic marked."""
-    return highlight.term_segments(comment.body, [term for term, _ in comment.topic_terms or []])
+def highlighted(comment) -> list[tuple[str, str]]:
+    """The comment's text in pieces: suspect words and the words that decided its topic marked."""
+    if "word_lists" not in g:
+        g.word_lists = wordlists.entries()
+    suspect = [(m.start, m.end) for m in wordlists.find(comment.body, g.word_lists)]
+    terms = highlight.spans_of(comment.body, [term for term, _ in comment.topic_terms or []])
+    return highlight.labelled_segments(comment.body, {"suspect": suspect, "term": terms})
 
 
 def answer(message: str, category: str, ids: list[int]):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import jobs
+from moderation import commenters, jobs, wordlists
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
 from moderation.models import (
@@ -131,6 +131,8 @@ def submit_comment(
     """Validate and store a reader's comment with its classify job; a repeated token returns the first.
 
     Classifying is the background worker's work: the reader's request only validates and stores.
+    A banned or suspended commenter is refused (commenters.Refused) and nothing is stored; the
+    word lists reject or hold the comment; trusted commenters skip the wait.
     """
     if not article.comments_open:
         raise NotAllowed("Comments are closed on this article.")
@@ -141,9 +143,13 @@ def submit_comment(
     earlier = _by_token(submission_token)
     if earlier is not None:
         return Submission(earlier, duplicate=True)
+    hashed = commenters.email_hash(email_clean or None)
+    commenters.refuse_if_barred(hashed)
+    verdict, trusted = wordlists.check(f"{author}\n{body}"), commenters.is_trusted(hashed)
     comment = Comment(article=article, author=author, body=body, email=email_clean or None,
-                      client_hash=client_hash(client_address), submission_token=submission_token)
-    _publish_or_hold(comment, article)
+                      email_hash=hashed, client_hash=client_hash(client_address),
+                      submission_token=submission_token)
+    _publish_or_hold(comment, article, verdict, trusted)
     return _store_new(comment, submission_token)
 
 
@@ -153,11 +159,19 @@ def _by_token(token: str | None) -> Comment | None:
     return db.session.scalar(select(Comment).where(Comment.submission_token == token))
 
 
-def _publish_or_hold(comment: Comment, article: Article) -> None:
-    comment.status = CommentStatus.PENDING if article.premoderated else CommentStatus.APPROVED
-    if comment.status is CommentStatus.APPROVED:
+def _publish_or_hold(comment: Comment, article: Article, verdict: wordlists.Verdict, trusted: bool) -> None:
+    """Banned words reject, suspect words hold; otherwise pre-moderation holds the untrusted."""
+    waits = bool(verdict.suspect) or (article.premoderated and not trusted)
+    comment.status = CommentStatus.PENDING if waits or verdict.banned else CommentStatus.APPROVED
+    held = f"Held for suspect words: {', '.join(verdict.suspect)}" if verdict.suspect else None
+    published = "Published at once: trusted commenter" if trusted and not waits else None
+    comment.actions.append(ModerationAction(action=ActionKind.SUBMIT, to_status=comment.status.value,
+                                            reason=held or published))
+    if verdict.banned:
+        _transition(comment, ActionKind.REJECT, CommentStatus.REJECTED, None,
+                    f"Banned words: {', '.join(verdict.banned)}")
+    if comment.status is not CommentStatus.PENDING:
         comment.mark_decided()
-    comment.actions.append(ModerationAction(action=ActionKind.SUBMIT, to_status=comment.status.value))
 
 
 def _store_new(comment: Comment, token: str | None) -> Submission:
@@ -310,7 +324,7 @@ def erase_by_email(email: str, user: User | None) -> int:
     comments = list(db.session.scalars(select(Comment).where(Comment.email == address)))
     for comment in comments:
         comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
-        comment.client_hash = None
+        comment.client_hash = comment.email_hash = None
         comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user,
                                                 reason="right to erasure"))
     bump_comment_lists(c.article_id for c in comments)

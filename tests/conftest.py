@@ -21,7 +21,8 @@ from moderation.extensions import db
 from moderation.models import Article, Role
 
 PASSWORD = "correct horse battery"
-TABLES = ("label_corrections", "moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles")
+TABLES = ("label_corrections", "commenter_actions", "word_list_entries", "site_settings",
+          "moderation_actions", "jobs", "worker_heartbeats", "comments", "users", "articles")
 
 
 @pytest.fixture(scope="session")

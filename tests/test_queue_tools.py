@@ -44,8 +44,8 @@ def test_the_words_that_decided_the_topic_are_highlighted_and_user_text_stays_es
     staff.login()
     page = client.get("/moderation").get_data(as_text=True)
     body = re.search(rf'id="comment-{waiting}".*?<div class="body">(.*?)</div>', page, re.S).group(1)
-    assert body == ("My &lt;<mark>b</mark>&gt;<mark>patient records</mark>&lt;/<mark>b</mark>&gt; "
-                    "&amp; privacy matter.")
+    assert body == ('My &lt;<mark class="term">b</mark>&gt;<mark class="term">patient records</mark>'
+                    '&lt;/<mark class="term">b</mark>&gt; &amp; privacy matter.')
     assert "<b>" not in page
 
 
