@@ -144,7 +144,11 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
 
     On a time-out, `message(driver)` (or the page's text) says what the page showed instead.
     """
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.support.ui import WebDriverWait
 
     def ready(d: Any) -> Any:
@@ -153,7 +157,9 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
         return condition(d)
 
     try:
-        return WebDriverWait(driver, timeout).until(ready)
+        # A page replaced mid-check (a form posting, a redirect) is simply checked again.
+        return WebDriverWait(driver, timeout, ignored_exceptions=(
+            StaleElementReferenceException, NoSuchElementException)).until(ready)
     except TimeoutException as error:
         shown = message(driver) if message else driver.find_element("tag name", "body").text[:1500]
         raise AssertionError(f"the page never got there; it shows: {shown}") from error
@@ -253,3 +259,31 @@ def fresh(driver: Any, site: LiveSite, size: tuple[int, int] = DESKTOP) -> None:
     visit(driver, site.url("/login"))
     driver.delete_all_cookies()
     set_size(driver, size)
+
+
+AXE = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_problems(driver: Any) -> list[str]:
+    """Serious and critical axe-core violations on the page (axe is injected by the test only)."""
+    if not AXE.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("axe-core is missing in CI: bin/test should have installed it (npm)")
+        pytest.skip("axe-core not installed (bin/test runs npm ci in tests/axe)")
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations),"
+        " (e) => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result if v["impact"] in SERIOUS]
+
+
+def screenshot(driver: Any, name: str) -> None:
+    """Save the visible page as docs/<name>.png when SCREENSHOTS_TO names a folder (README pictures)."""
+    folder = os.environ.get("SCREENSHOTS_TO")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))

@@ -15,6 +15,7 @@ from tests.browsing import (
     fresh,
     in_view,
     page_width,
+    screenshot,
     scripts_off,
     small_targets,
     unlabelled_controls,
@@ -51,6 +52,7 @@ def test_after_posting_the_reader_sees_the_confirmation_and_their_waiting_commen
     assert "The lanes should reach the station." in waiting.text
     assert "Awaiting moderation" in waiting.text
     assert "Latest Comments (0)" in body_text(browser)
+    screenshot(browser, f"article-{'phone' if size == PHONE else 'desktop'}")
 
     browser.delete_all_cookies()  # another reader, or the same one in another browser
     visit(browser, site.url(f"/articles/{article.slug}"), "Leave a Comment")
