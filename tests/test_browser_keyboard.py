@@ -27,6 +27,8 @@ def state(site, comment_id: int) -> tuple[CommentStatus, str | None]:
 
 
 def test_a_moderator_clears_the_queue_from_the_keyboard_alone(site, browser):
+    elsewhere = site.new_article()
+    site.comment(elsewhere, "Someone else", "Waiting under another article.")  # not in the counts below
     article = site.new_article()
     ids = [site.comment(article, f"Reader {n}", body) for n, body in enumerate(
         ["Bus lanes help everyone.", "Buy cheap watches at example.org", "Cyclists pay no road tax.",

@@ -110,7 +110,18 @@
     return focusAfter(target, focusIndex);
   }
 
+  // The filters being viewed travel with every request, so the tab counts that come back match them.
+  function withFilters(data) {
+    const bulk = document.getElementById("bulk-form");
+    if (!bulk) { return data; }
+    bulk.querySelectorAll("input[type=hidden]:not([name=csrf_token])").forEach(function (field) {
+      if (!data.has(field.name)) { data.append(field.name, field.value); }
+    });
+    return data;
+  }
+
   async function send(url, data) {
+    withFilters(data);
     let response;
     try {
       response = await fetch(url, {method: "POST", body: data, credentials: "same-origin",
