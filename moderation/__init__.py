@@ -96,11 +96,14 @@ def register_blueprints(app: Flask) -> None:
         embed,
         integrations,
         operations,
+        people,
         queue,
+        settings,
         staff,
     )
 
-    for module in (comments, auth, queue, editor, operations, staff, articles, integrations, api, embed):
+    for module in (comments, auth, queue, editor, operations, staff, people, settings, articles,
+                   integrations, api, embed):
         app.register_blueprint(module.bp)
 
 

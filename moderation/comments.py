@@ -2,68 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from dataclasses import dataclass, field
-from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    get_flashed_messages,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import Row
 
-from moderation import dashboard, queries, service
-from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
+from moderation import commenters, dashboard, queries, service
+from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import cache, limiter
 from moderation.forms import HONEYPOT_FIELD, CommentForm
-from moderation.models import Article, CommentStatus, Role
+from moderation.models import Article, Role
 from moderation.params import page_arg
 
 bp = Blueprint("comments", __name__)
 
 AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
 PUBLISHED = "Thank you! Your comment is published."
-FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "email": MAX_EMAIL_CHARS, "body": MAX_COMMENT_CHARS}
-FORM_FIELDS = ("author", "email", "body")
-# What the article page shows: the ORM object when posting, a plain row when only reading.
-ShownArticle = Article | Row[Any]
-
-
-@dataclass(frozen=True)
-class FormState:
-    """What the comment form shows: the reader's values, errors by field, and the submission token.
-
-    Plain values, so the article page renders its form as plain HTML: building and rendering a
-    WTForms form took a third of a page view's time. Posting still validates with CommentForm.
-    """
-
-    submission_token: str
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @classmethod
-    def blank(cls) -> FormState:
-        return cls(secrets.token_hex(16))
-
-    @classmethod
-    def of(cls, form: CommentForm, extra: dict[str, str] | None = None) -> FormState:
-        """The posted form again, with its errors plus `extra` (field -> message from the service)."""
-        errors = {name: [*form[name].errors] for name in FORM_FIELDS}
-        for name, message in (extra or {}).items():
-            errors.setdefault(name, []).append(message)
-        return cls(form.submission_token.data or secrets.token_hex(16),
-                   {name: form[name].data or "" for name in FORM_FIELDS}, errors)
+RECEIVED = "Thank you. Your comment has been received."
+FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
+# The reader's own recent comments, remembered in their (signed) session cookie only, so the
+# pending ones are shown to that browser and nobody else, outside the shared cached list.
+OWN_COMMENTS_KEY, OWN_COMMENTS_KEPT = "own_comments", 20
+YOUR_COMMENT = "your-comment"
 
 
 def article_or_404(slug: str) -> Article:
@@ -82,56 +43,29 @@ def index():
 @bp.get("/articles/<slug>")
 def article(slug: str):
     """Show the article, its approved comments and the comment form."""
-    article = queries.article_row(slug)
-    if article is None:
-        abort(404)
-    if current_user.is_authenticated or get_flashed_messages():
-        return render_article(article, FormState.blank())
-    return reader_page(article)
+    form = CommentForm()
+    form.submission_token.data = secrets.token_hex(16)
+    return render_article(article_or_404(slug), form)
 
 
-def reader_page(article: ShownArticle) -> str:
-    """The page every reader who is not logged in sees, rendered once per article state, with their tokens.
-
-    For such a reader with no message waiting, nothing on the page but the form's CSRF and submission
-    tokens depends on who asks: the cached shell holds two slots instead, filled for each request, so
-    no reader's token is ever stored or shown to another. The key holds `comments_version` and a
-    digest of the article's own fields, both from the row this request just read: never stale.
-    """
-    page, per_page = page_arg(), current_app.config["COMMENTS_PER_PAGE"]
-    key = f"page:{article.id}:{article.comments_version}:{page}:{per_page}:{article_digest(article)}"
-    csrf_slot, token_slot = token_slots()
-    shell = cache.get(key)
-    if shell is None:
-        shell = render_template("comments/article.html", article=article, comment_list=comment_list(article),
-                                form=FormState(token_slot), csrf_value=csrf_slot, breakdown=None,
-                                limits=FIELD_LIMITS)
-        cache.set(key, shell)
-    return shell.replace(csrf_slot, generate_csrf(), 1).replace(token_slot, secrets.token_hex(16), 1)
-
-
-def article_digest(article: ShownArticle) -> str:
-    """A digest of what the page shows of the article itself (an edit changes the page's cache key)."""
-    fields = (article.slug, article.title, article.standfirst, article.body, str(article.published),
-              str(article.comments_open))
-    return hashlib.blake2b("\x1f".join(fields).encode(), digest_size=12).hexdigest()
-
-
-def token_slots() -> tuple[str, str]:
-    """Placeholders no comment can hold: derived from the secret key (the same on every app server)."""
-    digest = hashlib.sha256(b"page-token-slots:" + current_app.config["SECRET_KEY"].encode()).hexdigest()
-    return f"csrf-slot-{digest[:24]}", f"token-slot-{digest[24:48]}"
-
-
-def render_article(article: ShownArticle, form: FormState, status: int = 200):
+def render_article(article: Article, form: CommentForm, status: int = 200):
     breakdown = None
     if current_user.is_authenticated and current_user.has_role(Role.EDITOR, Role.ADMIN):
         breakdown = dashboard.article_breakdown(article.id)
     return render_template("comments/article.html", article=article, comment_list=comment_list(article),
-                           form=form, breakdown=breakdown, limits=FIELD_LIMITS), status
+                           form=form, breakdown=breakdown, limits=FIELD_LIMITS,
+                           own_pending=queries.own_pending(article.id, session.get(OWN_COMMENTS_KEY, [])),
+                           posted=session.pop("posted", None)), status
 
 
-def comment_list(article: ShownArticle) -> Markup:
+def remember_own(comment_id: int, message: str) -> None:
+    """Keep this comment in the reader's session so their browser shows it while it waits."""
+    kept = [i for i in session.get(OWN_COMMENTS_KEY, []) if i != comment_id]
+    session[OWN_COMMENTS_KEY] = [*kept, comment_id][-OWN_COMMENTS_KEPT:]
+    session["posted"] = message
+
+
+def comment_list(article: Article) -> Markup:
     """The approved comments' HTML, rendered once per article version and page, then cached.
 
     The key holds `comments_version`, which every decision, undo, erasure or published comment
@@ -160,18 +94,48 @@ def post_comment(slug: str):
     article = article_or_404(slug)
     form = CommentForm()
     if not form.validate_on_submit():
-        return render_article(article, FormState.of(form), 422)
+        return render_article(article, form, 422)
     if request.form.get(HONEYPOT_FIELD):
-        flash(AWAITING, "success")  # a bot filled the hidden field: store nothing, say nothing
-        return redirect(url_for("comments.article", slug=slug, _anchor="comments"), 303)
+        session["posted"] = AWAITING  # a bot filled the hidden field: store nothing, say nothing
+        return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
     try:
         submitted = service.submit_comment(
             article, form.author.data or "", form.body.data or "", form.email.data,
             client_address=request.remote_addr, submission_token=form.submission_token.data or None,
         )
     except service.InvalidComment as invalid:
-        return render_article(article, FormState.of(form, invalid.errors), 422)
+        return form_errors(article, form, invalid.errors)
     except service.NotAllowed as refused:
-        return render_article(article, FormState.of(form, {"body": str(refused)}), 422)
-    flash(AWAITING if submitted.status is CommentStatus.PENDING else PUBLISHED, "success")
-    return redirect(url_for("comments.article", slug=slug, _anchor="comments"), 303)
+        return form_errors(article, form, {"body": str(refused)})
+    except commenters.Refused as refused:
+        return form_errors(article, form, {"email": str(refused)})
+    status = submitted.comment.status.value
+    # A comment the banned-word list rejected gets the same neutral answer as any other.
+    remember_own(submitted.comment.id, {"pending": AWAITING, "approved": PUBLISHED}.get(status, RECEIVED))
+    return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
+
+
+@bp.get("/articles/<slug>/comments")
+def comments_form(slug: str):
+    """The form's address, opened directly (a bookmark, or back after an error): go to the form."""
+    return redirect(url_for("comments.article", slug=article_or_404(slug).slug, _anchor="leave-comment"))
+
+
+@bp.get("/articles/<slug>/comments/<int:comment_id>")
+def permalink(slug: str, comment_id: int):
+    """A comment's own address: the article page it is on, scrolled to it."""
+    article = article_or_404(slug)
+    page = queries.page_of_comment(article, comment_id, current_app.config["COMMENTS_PER_PAGE"],
+                                   session.get(OWN_COMMENTS_KEY, []))
+    if page is None:
+        abort(404, "There is no published comment at this address.")
+    args = {"page": page} if page > 1 else {}
+    return redirect(url_for("comments.article", slug=slug, _anchor=f"comment-{comment_id}", **args))
+
+
+def form_errors(article: Article, form: CommentForm, errors: dict[str, str]):
+    """Show the form again with the reader's text kept and each error beside its field."""
+    for name, message in errors.items():
+        field = getattr(form, name)
+        field.errors = [*field.errors, message]
+    return render_article(article, form, 422)

@@ -196,23 +196,45 @@ def median_minutes(filters: DashboardFilters, topic: str) -> float | None:
     return round(sum(float(m) for m in middle) / len(middle), 2)
 
 
-def representatives(filters: DashboardFilters, per_kind: int = 3) -> dict[str, dict[str, list]]:
-    """Per topic: the most confident, most positive and most negative approved comments."""
+def representatives(filters: DashboardFilters, per_kind: int = 3) -> dict[str, dict[str, Any]]:
+    """Per topic: the most positive, most negative and most confident approved comments.
+
+    Only comments that fit are shown (a "most positive" comment is labelled positive), each comment
+    at most once per topic, and every list says how many comments it was chosen from.
+    """
     approved = DashboardFilters(filters.start, filters.end, filters.article_id,
                                 (CommentStatus.APPROVED,))
-    # The tie-break runs in the same direction as the main key, so each ORDER BY is a walk along
-    # the (status, topic, key) index and needs no sort.
-    orders = {"confident": (Comment.topic_confidence.desc(), Comment.id.desc()),
-              "positive": (Comment.sentiment_compound.desc(), Comment.id.desc()),
-              "negative": (Comment.sentiment_compound.asc(), Comment.id.asc())}
-    result: dict[str, dict[str, list]] = {}
+    sizes = {f.topic: f for f in facts(approved) if f.status is CommentStatus.APPROVED}
+    result: dict[str, dict[str, Any]] = {}
     for topic in TOPICS:
-        base = scoped(select(Comment.id, Comment.author, Comment.body, Comment.topic_confidence,
-                             Comment.sentiment_compound, Article.slug, Article.title)
-                      .join(Article), approved).where(Comment.topic == topic)
-        result[topic] = {kind: [row._asdict() for row in db.session.execute(
-            base.order_by(*order).limit(per_kind))] for kind, order in orders.items()}
+        fact = sizes.get(topic)
+        pools = {"positive": fact.positive if fact else 0, "negative": fact.negative if fact else 0,
+                 "confident": fact.count if fact else 0}
+        shown: list[int] = []
+        kinds = {}
+        for kind in ("positive", "negative", "confident"):
+            rows = _most(approved, topic, kind, shown, per_kind)
+            shown += [row["id"] for row in rows]
+            kinds[kind] = {"rows": rows, "pool": pools[kind]}
+        result[topic] = {"approved": pools["confident"], "kinds": kinds}
     return result
+
+
+def _most(approved: DashboardFilters, topic: str, kind: str, shown: list[int], limit: int) -> list[dict]:
+    """The top comments of one kind; the tie-break runs with the main key, so each is an index walk."""
+    base = scoped(select(Comment.id, Comment.author, Comment.body, Comment.topic_confidence,
+                         Comment.sentiment_compound, Article.slug, Article.title)
+                  .join(Article), approved).where(Comment.topic == topic)
+    if shown:
+        base = base.where(Comment.id.not_in(shown))
+    if kind == "confident":
+        base = base.order_by(Comment.topic_confidence.desc(), Comment.id.desc())
+    else:
+        base = base.where(Comment.sentiment == kind)
+        key = Comment.sentiment_compound
+        base = base.order_by(key.desc(), Comment.id.desc()) if kind == "positive" else base.order_by(
+            key.asc(), Comment.id.asc())
+    return [row._asdict() for row in db.session.execute(base.limit(limit))]
 
 
 def article_breakdown(article_id: int) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def erase_by_email(email: str, user: User | None) -> int:
 def erase_comment(comment: Comment, user: User | None) -> None:
     """Blank what the person wrote and is, keeping the comment's place in the figures."""
     comment.author, comment.body, comment.email = ERASED_AUTHOR, ERASED_BODY, None
-    comment.client_hash = comment.submission_token = None
+    comment.client_hash = comment.submission_token = comment.email_hash = None
     comment.topic_terms = None
     comment.classification_error = None
     for action in comment.actions:

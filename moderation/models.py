@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,6 +113,8 @@ class Comment(db.Model):
     # Set when the model could not classify this comment; the queue shows it instead of "classifying".
     classification_error: Mapped[str | None] = mapped_column(String(300))
     client_hash: Mapped[str | None] = mapped_column(String(64))
+    # Keyed hash of the email: finds a commenter's history without showing moderators the address.
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # "disqus:123", "wordpress:45", "isso:6": the source's own id, so an import never adds it twice.
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True, index=True)
@@ -294,3 +296,70 @@ class RateLimitHit(db.Model):
     key: Mapped[str] = mapped_column(String(255))
     hit_at: Mapped[float]
     expires_at: Mapped[float]
+
+
+class LabelCorrection(db.Model):
+    """A moderator's correction of the model's topic or sentiment, kept apart from the model's labels.
+
+    The comment keeps what the model said; these rows say who changed which label, when, from
+    what and to what, under which model version: training data for a later model.
+    """
+
+    __tablename__ = "label_corrections"
+    __table_args__ = (Index("ix_label_corrections_comment", "comment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(String(20))
+    old_label: Mapped[str | None] = mapped_column(String(20))
+    new_label: Mapped[str] = mapped_column(String(20))
+    model_version: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class WordListEntry(db.Model):
+    """A banned or suspect word or phrase, set by an admin."""
+
+    __tablename__ = "word_list_entries"
+    __table_args__ = (UniqueConstraint("kind", "phrase", name="uq_word_list_entries_kind_phrase"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    phrase: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class CommenterAction(db.Model):
+    """A ban, suspension or lifting of one for a commenter (by email hash); rows are only added.
+
+    The newest row says what holds now, so lifting a ban is a new row and the audit stays whole.
+    """
+
+    __tablename__ = "commenter_actions"
+    __table_args__ = (Index("ix_commenter_actions_hash", "email_hash", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class SiteSetting(db.Model):
+    """A setting admins change on a page (e.g. when commenters become trusted)."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

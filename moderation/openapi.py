@@ -117,9 +117,9 @@ SCHEMAS: dict[str, Any] = {
                                  "sentiment_by_topic": {"type": "array", "items": {"type": "object"}},
                                  "trend": {"type": "array", "items": ref("TrendPoint")},
                                  "moderation": {"type": "array", "items": {"type": "object"}}}},
-    "TrendPoint": {"type": "object", "required": ["period", "total", "mean_compound"], "properties": {
+    "TrendPoint": {"type": "object", "required": ["period", "total", "mean_score"], "properties": {
         "period": {"type": "string", "format": "date"}, "total": {"type": "integer"},
-        "mean_compound": nullable("number")}},
+        "mean_score": nullable("number")}},
     "Trend": {"type": "object", "required": ["granularity", "trend"], "properties": {
         "granularity": {"type": "string", "enum": ["day", "week"]},
         "trend": {"type": "array", "items": ref("TrendPoint")}}},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from flask import abort, request
@@ -28,9 +28,9 @@ def page_arg() -> int:
     return page
 
 
-def article_arg() -> int | None:
-    """The optional `article` filter (an article number)."""
-    raw = request.args.get("article") or None
+def article_arg(args: Mapping[str, str] | None = None) -> int | None:
+    """The optional `article` filter (an article number), from the query string or `args`."""
+    raw = (request.args if args is None else args).get("article") or None
     if raw is None:
         return None
     article = whole_number(raw)

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
-from moderation import queries, service, worker
+from moderation import corrections, highlight, queries, service, wordlists, worker
 from moderation.auth import roles_required
+from moderation.errors import wants_json
 from moderation.forms import ButtonForm, DecisionForm
 from moderation.models import ActionKind, CommentStatus, Role
 from moderation.params import article_arg, comment_ids, page_arg, valid_comment_id
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
-FILTER_KEYS = ("status", "article", "topic", "sentiment")
+FILTER_KEYS = ("status", "article", "topic", "sentiment", "sort", "q")
+SORTS = {"oldest": "Oldest first", "newest": "Newest first", "uncertain": "Least confident first"}
+MAX_SEARCH_CHARS = 200
 
 
-def parse_filters() -> service.QueueFilters:
-    """Read the queue filters from the query string; an unknown value is a clear 400."""
-    args = request.args
+def parse_filters(args: MultiDict[str, str] | None = None) -> service.QueueFilters:
+    """Read the queue filters from the query string (or a form); an unknown value is a clear 400."""
+    args = request.args if args is None else args
     status = args.get("status", "pending")
     if status not in {s.value for s in CommentStatus} | {"all"}:
         abort(400, f"Unknown status {status!r}: use pending, approved, rejected or all.")
@@ -29,9 +44,15 @@ def parse_filters() -> service.QueueFilters:
     sentiment = args.get("sentiment") or None
     if sentiment is not None and sentiment not in SENTIMENTS:
         abort(400, f"Unknown sentiment {sentiment!r}: use {', '.join(SENTIMENTS)}.")
+    sort = args.get("sort") or "oldest"
+    if sort not in SORTS:
+        abort(400, f"Unknown order {sort!r}: use {', '.join(SORTS)}.")
+    search = service.clean_text(args.get("q")) or None
+    if search and len(search) > MAX_SEARCH_CHARS:
+        abort(400, f"Search for at most {MAX_SEARCH_CHARS} characters.")
     return service.QueueFilters(
-        status=None if status == "all" else CommentStatus(status),
-        article_id=article_arg(),
+        status=None if status == "all" else CommentStatus(status), sort=sort, search=search,
+        article_id=article_arg(args),
         topic=None if topic == "unclassified" else topic,
         sentiment=sentiment, unclassified=topic == "unclassified",
         extra={k: args[k] for k in FILTER_KEYS if args.get(k)},
@@ -45,12 +66,55 @@ def index():
     filters = parse_filters()
     page = queries.queue_page(filters, page_arg(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
-        "queue/index.html", page=page, filters=filters, counts=queries.status_counts(filters),
-        articles=queries.articles(), topics=TOPICS, sentiments=SENTIMENTS,
-        decision_form=DecisionForm(), button_form=ButtonForm(), reasons=service.REJECT_REASONS,
-        unclassified=service.count_unclassified(),
+        "queue/index.html", page=page, counts=queries.status_counts(filters),
+        articles=queries.articles(), sorts=SORTS, unclassified=service.count_unclassified(),
         classification_problem=worker.classification_status(),
+        **item_context([c.id for c in page.items], filters, request.args.get("select") == "all"),
     )
+
+
+def item_context(ids: list[int], filters: service.QueueFilters, select_all: bool = False) -> dict:
+    """What each queue item needs: decisions, corrections, the forms and the label choices."""
+    return {"decisions": queries.latest_decisions(ids), "corrections": corrections.corrections_for(ids),
+            "filters": filters, "reasons": service.REJECT_REASONS, "topics": TOPICS,
+            "sentiments": SENTIMENTS, "decision_form": DecisionForm(), "button_form": ButtonForm(),
+            "select_all": select_all}
+
+
+@bp.app_template_global()
+def highlighted(comment) -> list[tuple[str, str]]:
+    """The comment's text in pieces: suspect words and the words that decided its topic marked."""
+    if "word_lists" not in g:
+        g.word_lists = wordlists.entries()
+    suspect = [(m.start, m.end) for m in wordlists.find(comment.body, g.word_lists)]
+    terms = highlight.spans_of(comment.body, [term for term, _ in comment.topic_terms or []])
+    return highlight.labelled_segments(comment.body, {"suspect": suspect, "term": terms})
+
+
+def answer(message: str, category: str, ids: list[int]):
+    """Tell the moderator what happened: JSON for the page's script, else a flash and the queue."""
+    if wants_json():
+        filters = parse_filters(request.form)
+        return jsonify(ok=category == "success", message=message,
+                       counts=queries.status_counts(filters), comments=decided_items(ids, filters))
+    flash(message, category)
+    return back_to_queue()
+
+
+def decided_items(ids: list[int], filters: service.QueueFilters) -> list[dict[str, object]]:
+    """Each comment's new status, its last decision (to undo it) and its queue item, re-rendered."""
+    context = item_context(ids, filters)
+    decisions = context["decisions"]
+    items = []
+    for comment in queries.comments_by_ids(ids):
+        decision = decisions.get(comment.id)
+        undoable = decision is not None and decision.action is not ActionKind.UNDO
+        items.append({"id": comment.id, "status": comment.status.value,
+                      "decision": decision.id if undoable else None,
+                      "action": decision.action.value if undoable else None,
+                      "undo_url": url_for("queue.undo", comment_id=comment.id),
+                      "html": render_template("queue/_item.html", comment=comment, **context)})
+    return items
 
 
 def back_to_queue():
@@ -64,13 +128,11 @@ def decide(ids: list[int], action: ActionKind):
     if not form.validate_on_submit():
         abort(400, "The reason is not one of the listed reasons.")
     if not ids:
-        flash("Select at least one comment first.", "warning")
-        return back_to_queue()
+        return answer("Select at least one comment first.", "warning", [])
     reason = service.reason_text(form.reason.data, form.note.data)
     changed = service.decide(ids, action, current_user, reason)
     verb = "approved" if action is ActionKind.APPROVE else "rejected"
-    flash(f"{changed} comment{'s' if changed != 1 else ''} {verb}.", "success")
-    return back_to_queue()
+    return answer(f"{changed} comment{'s' if changed != 1 else ''} {verb}.", "success", ids)
 
 
 @bp.post("/<int:comment_id>/approve")
@@ -96,20 +158,44 @@ def bulk():
     return decide(comment_ids(request.form.getlist("ids")), action)
 
 
+@bp.post("/<int:comment_id>/labels")
+@roles_required(*MODERATORS)
+def correct(comment_id: int):
+    """Correct the model's topic or sentiment; stored apart from the model's own labels."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        made = corrections.correct_labels(comment_id, current_user, topic=request.form.get("topic") or None,
+                                          sentiment=request.form.get("sentiment") or None)
+    except LookupError:
+        abort(404)
+    except service.NotAllowed as refused:
+        abort(400, str(refused))
+    changes = ", ".join(f"{c.field} {c.old_label or 'none'} → {c.new_label}" for c in made)
+    return answer(f"Labels corrected: {changes}." if made else "The labels were already so.",
+                  "success", [comment_id])
+
+
 @bp.post("/<int:comment_id>/undo")
 @roles_required(*MODERATORS)
 def undo(comment_id: int):
     """Put a decided comment back in the queue."""
     if not ButtonForm().validate_on_submit():
         abort(400)
+    decision = request.form.get("decision") or None
+    if decision is not None and not decision.isdigit():
+        abort(400, "The decision to undo must be a decision number.")
     try:
-        service.undo(valid_comment_id(comment_id), current_user)
+        service.undo(valid_comment_id(comment_id), current_user, int(decision) if decision else None)
     except LookupError:
         abort(404)
     except service.NotAllowed as refused:
-        flash(str(refused), "warning")
+        message, category = str(refused), "warning"
     else:
-        flash("The comment is back in the queue.", "success")
+        message, category = "The comment is back in the queue, waiting for a decision.", "success"
+    if wants_json():
+        return answer(message, category, [comment_id])
+    flash(message, category)
     return redirect(request.referrer if _local(request.referrer) else url_for("queue.history"), 303)
 
 
@@ -122,4 +208,6 @@ def _local(url: str | None) -> bool:
 def history():
     """Decided comments: what was done, by whom and when, newest first."""
     page = queries.history_page(page_arg(), current_app.config["QUEUE_PER_PAGE"])
-    return render_template("queue/history.html", page=page, button_form=ButtonForm())
+    current = queries.latest_decisions(list({a.comment_id for a in page.items}))
+    return render_template("queue/history.html", page=page, button_form=ButtonForm(),
+                           current={c: a.id for c, a in current.items()})

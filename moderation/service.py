@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import jobs, names, webhooks
+from moderation import commenters, jobs, names, webhooks, wordlists
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
 from moderation.models import (
@@ -40,6 +40,7 @@ REJECT_REASONS = {
 }
 DECISIONS = {ActionKind.APPROVE: CommentStatus.APPROVED, ActionKind.REJECT: CommentStatus.REJECTED}
 EMAIL = re.compile(r"[^@\s\ufffd]+@[^@\s\ufffd]+\.[^@\s\ufffd]+")  # U+FFFD: bytes that were not UTF-8
+UNDOABLE = (ActionKind.APPROVE, ActionKind.REJECT)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -70,6 +71,8 @@ class QueueFilters:
     sentiment: str | None = None
     unclassified: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    sort: str = "oldest"  # oldest, newest or uncertain (least confident first)
+    search: str | None = None  # words in the comment or its author's name
 
 
 def clean_text(value: str | None) -> str:
@@ -128,6 +131,8 @@ def submit_comment(
     Classifying is the background worker's work: the reader's request only validates and stores.
     A repeated token is caught by the column's unique index when inserting, not looked up first:
     one query less on every post, and the same answer when two posts race.
+    A banned or suspended commenter is refused (commenters.Refused) and nothing is stored; the
+    word lists reject or hold the comment; trusted commenters skip the wait.
     """
     if not article.comments_open:
         raise NotAllowed("Comments are closed on this article.")
@@ -135,9 +140,13 @@ def submit_comment(
     errors = validation_errors(author, email_clean, body)
     if errors:
         raise InvalidComment(errors)
+    hashed = commenters.email_hash(email_clean or None)
+    commenters.refuse_if_barred(hashed)
+    verdict, trusted = wordlists.check(f"{author}\n{body}"), commenters.is_trusted(hashed)
     comment = Comment(article=article, author=author, body=body, email=email_clean or None,
-                      client_hash=client_hash(client_address), submission_token=submission_token)
-    _publish_or_hold(comment, article)
+                      email_hash=hashed, client_hash=client_hash(client_address),
+                      submission_token=submission_token)
+    _publish_or_hold(comment, article, verdict, trusted)
     return _store_new(comment, submission_token)
 
 
@@ -147,11 +156,18 @@ def _by_token(token: str | None) -> Comment | None:
     return db.session.scalar(select(Comment).where(Comment.submission_token == token))
 
 
-def _publish_or_hold(comment: Comment, article: Article) -> None:
-    comment.status = CommentStatus.PENDING if article.premoderated else CommentStatus.APPROVED
-    if comment.status is CommentStatus.APPROVED:
+def _publish_or_hold(comment: Comment, article: Article, verdict: wordlists.Verdict, trusted: bool) -> None:
+    """Banned words reject, suspect words hold; otherwise pre-moderation holds the untrusted."""
+    waits = bool(verdict.suspect) or (article.premoderated and not trusted)
+    comment.status = CommentStatus.PENDING if waits or verdict.banned else CommentStatus.APPROVED
+    held = f"Held for suspect words: {', '.join(verdict.suspect)}" if verdict.suspect else None
+    published = "Published at once: trusted commenter" if trusted and not waits else None
+    record(comment, action=ActionKind.SUBMIT, to_status=comment.status.value, reason=held or published)
+    if verdict.banned:
+        _transition(comment, ActionKind.REJECT, CommentStatus.REJECTED, None,
+                    f"Banned words: {', '.join(verdict.banned)}")
+    if comment.status is not CommentStatus.PENDING:
         comment.mark_decided()
-    record(comment, action=ActionKind.SUBMIT, to_status=comment.status.value)
 
 
 def _store_new(comment: Comment, token: str | None) -> Submission:
@@ -235,8 +251,12 @@ def reason_text(reason: str | None, note: str | None) -> str | None:
 def decide(
     comment_ids: Iterable[int], action: ActionKind, user: User, reason: str | None = None
 ) -> int:
-    """Approve or reject comments; each change and its audit row commit together."""
+    """Approve or reject comments; each change and its audit row commit together.
+
+    A reason belongs to a rejection only: an approval never records one, whatever was sent.
+    """
     target = DECISIONS[action]
+    reason = reason if action is ActionKind.REJECT else None
     changed = [comment for comment in _comments_for_update(comment_ids) if comment.status is not target]
     for comment in changed:
         _transition(comment, action, target, user, reason)
@@ -247,20 +267,36 @@ def decide(
     return len(changed)
 
 
-def undo(comment_id: int, user: User) -> Comment:
-    """Send a decided comment back to the queue, recording who did it."""
+def undo(comment_id: int, user: User, decision_id: int | None = None) -> Comment:
+    """Send a decided comment back to the queue, recording who did it.
+
+    With `decision_id`, undo only that decision: if a later one replaced it, undoing would reverse
+    something else than the moderator asked for, so nothing changes.
+    """
     comments = _comments_for_update([comment_id])
     if not comments:
         raise LookupError(f"no comment {comment_id}")
     comment = comments[0]
     if comment.status is CommentStatus.PENDING:
         raise NotAllowed("This comment is already waiting in the queue.")
+    if decision_id is not None and latest_decision_id(comment.id) != decision_id:
+        raise NotAllowed("A later decision replaced this one, so it cannot be undone here. "
+                         "Nothing was changed.")
     bump_comment_lists([comment.article_id])
     _transition(comment, ActionKind.UNDO, CommentStatus.PENDING, user, None)
     comment.mark_undecided()
     webhooks.comment_event(webhooks.DECIDED, comment, user, None, ActionKind.UNDO.value)
     db.session.commit()
     return comment
+
+
+def latest_decision_id(comment_id: int) -> int | None:
+    """The audit row of the decision that set the comment's current status (None once undone)."""
+    latest = db.session.scalar(
+        select(ModerationAction).where(ModerationAction.comment_id == comment_id,
+                                       ModerationAction.action.in_(UNDOABLE + (ActionKind.UNDO,)))
+        .order_by(ModerationAction.id.desc()).limit(1))
+    return latest.id if latest is not None and latest.action in UNDOABLE else None
 
 
 def _comments_for_update(comment_ids: Iterable[int]) -> list[Comment]:

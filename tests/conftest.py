@@ -25,7 +25,8 @@ PASSWORD = "correct horse battery"
 # reuses what `./bin/test` encoded when it built the project's model.
 os.environ.setdefault("COMMENT_EMBEDDING_CACHE",
                       str(Path(__file__).resolve().parent.parent / "models" / "embedding-cache"))
-TABLES = ("moderation_actions", "jobs", "worker_heartbeats", "comments", "api_tokens", "users", "articles",
+TABLES = ("label_corrections", "commenter_actions", "word_list_entries", "site_settings",
+          "moderation_actions", "jobs", "worker_heartbeats", "comments", "api_tokens", "users", "articles",
           "allowed_origins", "webhook_endpoints", "rate_limit_hits")
 
 
@@ -194,3 +195,22 @@ class Staff:
 @pytest.fixture
 def staff(app: Flask, client: FlaskClient) -> Staff:
     return Staff(app, client)
+
+
+@pytest.fixture(scope="module")
+def site(migrated_database: str, model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The app under gunicorn with demo data and staff (mia, eddie, ada), shared by a module."""
+    from tests.browsing import live_site, require_chromium
+
+    require_chromium()
+    with live_site(migrated_database, model_dir, tmp_path_factory.mktemp("site")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium shared by a module's tests (each test starts logged out)."""
+    from tests.browsing import chromium
+
+    with chromium() as driver:
+        yield driver

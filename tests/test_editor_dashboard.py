@@ -102,7 +102,39 @@ def test_dashboard_page_has_charts_with_tables(client, known, editor):
     page = client.get("/editor").get_data(as_text=True)
     assert page.count("<svg") == 3 and "<title" in page
     assert 'id="topic-table"' in page and 'id="trend-table"' in page
-    assert "Most confident" in page
+    assert "Clearest examples of the topic" in page
+    assert "Mean compound" not in page and "Average tone" in page
+    assert "x: number of comments" not in page
+
+
+def test_representative_comments_show_only_what_fits_once_with_sample_sizes(app, known):
+    from moderation import dashboard
+
+    with app.app_context():
+        found = dashboard.representatives(dashboard.DashboardFilters())
+    privacy = found["privacy"]
+    assert privacy["approved"] == 1
+    assert privacy["kinds"]["positive"] == {"rows": [], "pool": 0}
+    assert [r["body"] for r in privacy["kinds"]["negative"]["rows"]] == ["+1 they track us"]
+    assert privacy["kinds"]["confident"]["rows"] == []  # already shown as most negative
+    cost = found["cost"]["kinds"]
+    assert [r["sentiment_compound"] for r in cost["positive"]["rows"]] == [0.5]
+    assert [r["sentiment_compound"] for r in cost["negative"]["rows"]] == [-0.5]
+    assert found["fairness"]["approved"] == 0  # its one comment is pending
+
+
+def test_one_day_of_data_draws_a_dot_per_topic_on_the_trend_chart():
+    from moderation import charts
+
+    chart = charts.line_chart([{"period": "2026-11-01", "privacy": 2, "cost": 0}], ("privacy", "cost"), "Trend")
+    assert [len(line["points"]) for line in chart["lines"]] == [1, 1]
+    assert chart["lines"][0]["points"][0]["x"] == (chart["left"] + chart["right"]) / 2
+
+
+def test_topic_colours_are_never_sentiment_colours():
+    from moderation import charts
+
+    assert not set(charts.TOPIC_COLOURS.values()) & set(charts.SENTIMENT_COLOURS.values())
 
 
 @pytest.mark.parametrize("query", ["start=yesterday", "end=2026-13-01", "start=2026-11-05&end=2026-11-01",

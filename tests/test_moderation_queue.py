@@ -165,3 +165,76 @@ def test_editor_cannot_decide(client, app, staff, pending):
     response = client.post(f"/moderation/{pending[0]}/approve", data={"csrf_token": token})
     assert response.status_code == 403
     assert count_comments(app, status=CommentStatus.PENDING) == 3
+
+
+def reasons_of(app, comment_id: int) -> list[tuple[str, str | None]]:
+    from moderation.models import ModerationAction
+
+    with app.app_context():
+        rows = db.session.scalars(db.select(ModerationAction).where(ModerationAction.comment_id == comment_id)
+                                  .order_by(ModerationAction.id))
+        return [(r.action.value, r.reason) for r in rows]
+
+
+def test_bulk_approve_records_no_reason_even_when_one_was_chosen(client, app, staff, pending):
+    staff.login()
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    client.post("/moderation/bulk", data={"csrf_token": token, "action": "approve", "ids": pending[:2],
+                                          "reason": "spam", "note": "meant for rejections"})
+    for cid in pending[:2]:
+        assert reasons_of(app, cid)[-1] == ("approve", None)
+
+
+def test_undo_of_a_decision_a_later_one_replaced_changes_nothing_and_says_why(client, app, staff, pending):
+    from moderation.models import ModerationAction
+
+    staff.login()
+    decide(client, f"/moderation/{pending[0]}/approve")
+    decide(client, f"/moderation/{pending[0]}/reject", reason="spam")
+    with app.app_context():
+        approve_id = db.session.scalar(db.select(ModerationAction.id).where(
+            ModerationAction.comment_id == pending[0], ModerationAction.action == "approve"))
+    response = decide(client, f"/moderation/{pending[0]}/undo", decision=str(approve_id))
+    assert response.status_code == 303
+    assert latest_comment_with_id(app, pending[0]).status is CommentStatus.REJECTED
+    assert "A later decision replaced this one" in client.get("/moderation/history").get_data(as_text=True)
+
+
+def test_history_offers_undo_only_on_the_decision_that_set_the_status(client, app, staff, pending):
+    staff.login()
+    decide(client, f"/moderation/{pending[0]}/approve")
+    decide(client, f"/moderation/{pending[0]}/reject", reason="spam")
+    history = client.get("/moderation/history").get_data(as_text=True)
+    forms = re.findall(rf'action="/moderation/{pending[0]}/undo".*?</form>', history, re.S)
+    assert len(forms) == 1 and "Undo rejection" in forms[0]
+    assert "Replaced by a later decision" in history
+    assert "Moves it back to the pending queue." in history
+
+
+def test_rejected_tab_shows_the_reason_and_who_rejected(client, staff, pending):
+    staff.login()
+    decide(client, f"/moderation/{pending[1]}/reject", reason="off_topic", note="about football")
+    page = client.get("/moderation?status=rejected").get_data(as_text=True)
+    assert "Rejected by\n  <strong>moderator-user</strong>" in page
+    assert "Off topic: about football" in page
+
+
+def test_a_decision_asked_for_as_json_answers_with_counts_and_the_new_item(client, staff, pending):
+    staff.login()
+    token = csrf_from(client.get("/moderation").get_data(as_text=True))
+    response = client.post(f"/moderation/{pending[0]}/approve", data={"csrf_token": token},
+                           headers={"Accept": "application/json"})
+    answer = response.get_json()
+    assert response.status_code == 200 and answer["ok"] is True
+    assert answer["counts"] == {"pending": 2, "approved": 7, "rejected": 0}
+    [item] = answer["comments"]
+    assert item["status"] == "approved" and item["action"] == "approve"
+    assert f'id="comment-{pending[0]}"' in item["html"] and "Undo approval" in item["html"]
+
+
+def test_every_queue_control_names_the_comment_it_acts_on(client, staff, pending):
+    staff.login()
+    page = client.get("/moderation").get_data(as_text=True)
+    names = re.findall(r'<span class="visually-hidden"> comment by Reader: “([^”]+)”</span>', page)
+    assert len(names) == 3 * 3  # select, approve, reject for each of the three
+    assert len(set(names)) == 3

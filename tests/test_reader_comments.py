@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
@@ -32,11 +34,14 @@ def test_unknown_article_is_404(client):
 def test_valid_comment_redirects_and_waits_for_moderation(client, app, article):
     response = post_comment(client, article.slug, author="Ana", body="Who pays for the egress?")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"{article.url}#comments")
+    assert response.headers["Location"].endswith(f"{article.url}#your-comment")
     page = client.get(article.url).get_data(as_text=True)
     assert "awaiting moderation" in page
-    assert "Who pays for the egress?" not in page
     assert "Latest Comments (6)" in page
+    assert "Who pays for the egress?" in page  # to the reader who wrote it, marked as waiting
+    someone_else = app.test_client().get(article.url).get_data(as_text=True)
+    assert "Who pays for the egress?" not in someone_else
+    assert "Awaiting moderation" not in someone_else
     stored = latest_comment(app)
     assert (stored.author, stored.status) == ("Ana", CommentStatus.PENDING)
 
@@ -95,6 +100,30 @@ def test_honeypot_filled_stores_nothing_but_looks_normal(client, app, article):
     response = post_comment(client, article.slug, website="http://spam.example")
     assert response.status_code == 303
     assert count_comments(app) == 6
+    assert "awaiting moderation" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_form_address_opened_directly_goes_to_the_form(client, article):
+    response = client.get(f"{article.url}/comments")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{article.url}#leave-comment")
+
+
+def test_a_comment_permalink_opens_the_page_that_shows_it(client, app, article):
+    set_article(app, article.id, premoderated=False)
+    app.config["COMMENTS_PER_PAGE"] = 4
+    oldest_demo = client.get(article.url + "?page=2").get_data(as_text=True)
+    comment_id = int(re.findall(r'id="comment-(\d+)"', oldest_demo)[-1])
+    response = client.get(f"{article.url}/comments/{comment_id}")
+    assert response.headers["Location"].endswith(f"{article.url}?page=2#comment-{comment_id}")
+    assert client.get(f"{article.url}/comments/999999").status_code == 404
+
+
+def test_a_pending_comment_has_no_permalink_for_other_readers(client, app, article):
+    post_comment(client, article.slug, body="Still waiting here.")
+    comment_id = latest_comment(app).id
+    assert client.get(f"{article.url}/comments/{comment_id}").status_code == 302
+    assert app.test_client().get(f"{article.url}/comments/{comment_id}").status_code == 404
 
 
 def test_missing_csrf_token_is_refused(client, app, article):

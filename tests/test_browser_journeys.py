@@ -1,0 +1,115 @@
+"""Every page in a real browser: accessibility (axe-core), phone width, an editor's journey, pictures."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from moderation import commenters, wordlists
+from moderation.extensions import db
+from moderation.models import User
+from tests.browsing import (
+    DESKTOP,
+    PHONE,
+    axe_problems,
+    fresh,
+    log_in,
+    page_width,
+    screenshot,
+    visit,
+    wait_for,
+)
+from tests.helpers import run_worker
+
+pytestmark = pytest.mark.browser
+SIZES = pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+ARTICLE = "/articles/ai-multi-cloud-strategy"
+PICTURES = {"/moderation": "queue", "/editor": "dashboard"}  # the article: test_browser_reader.py
+
+
+@pytest.fixture(scope="module")
+def busy_site(site):
+    """The site with comments waiting (one with a suspect word), a banned word and a commenter."""
+    with site.app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.username == "ada"))
+        wordlists.replace_list("suspect", "idiot", admin)
+        wordlists.replace_list("banned", "cheap pills", admin)
+        site.hashed = commenters.email_hash("sam@example.org")
+    article = site.new_article(title="Cycle lanes: the council decides")
+    for author, body in [("Sam", "Only an idiot would cut the bus lane to make room for bikes."),
+                         ("Priya", "Who pays for the new lanes? The parking fees will rise again."),
+                         ("Lee", "Great news for kids cycling to school, finally safe routes.")]:
+        site.comment(article, author, body, email=f"{author.lower()}@example.org")
+    run_worker(site.app)
+    site.busy_article = article
+    return site
+
+
+def pages(site) -> list[str]:
+    slug = site.busy_article.slug
+    return ["/", ARTICLE, f"/articles/{slug}", "/login", "/no-such-page", "/moderation",
+            "/moderation?status=approved", "/moderation?status=all&sort=uncertain", "/moderation/history",
+            f"/moderation/commenters/{site.hashed}", "/editor", "/operations", "/settings/moderation",
+            f"/settings/articles/{slug}"]
+
+
+@SIZES
+def test_every_page_passes_axe_and_fits_the_screen(busy_site, browser, size):
+    site = busy_site
+    fresh(browser, site, size)
+    problems: dict[str, list[str]] = {}
+    for path in ["/", ARTICLE, "/login", "/no-such-page"]:  # as a reader
+        visit(browser, site.url(path))
+        check_page(browser, path, size, problems)
+    log_in(browser, site, "ada")  # an admin sees every staff page
+    for path in pages(site):
+        visit(browser, site.url(path))
+        check_page(browser, path, size, problems)
+        picture = PICTURES.get(path)
+        if picture:
+            screenshot(browser, f"{picture}-{'phone' if size == PHONE else 'desktop'}")
+    assert problems == {}
+
+
+def check_page(browser, path: str, size, problems: dict[str, list[str]]) -> None:
+    found = axe_problems(browser)
+    if page_width(browser) > size[0]:
+        found.append(f"the page is {page_width(browser)} px wide on a {size[0]} px screen")
+    if found:
+        problems[f"{path} at {size[0]} px"] = found
+
+
+def test_an_editor_switches_off_premoderation_and_a_readers_comment_appears_at_once(busy_site, browser):
+    site = busy_site
+    article = site.new_article(title="Library opening hours")
+    fresh(browser, site)
+    log_in(browser, site, "eddie")
+    visit(browser, site.url(f"/articles/{article.slug}"), "For editors")
+    browser.find_element(By.LINK_TEXT, "Comment settings for this article").click()
+    premoderated = wait_for(browser, lambda d: d.find_elements(By.NAME, "premoderated"))[0]
+    assert premoderated.is_selected()
+    premoderated.click()
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit].button").click()
+    wait_for(browser, lambda d: "settings are saved" in d.find_element(By.TAG_NAME, "body").text)
+    assert axe_problems(browser) == []
+
+    browser.delete_all_cookies()  # a reader now
+    visit(browser, site.url(f"/articles/{article.slug}"), "Leave a Comment")
+    browser.find_element(By.NAME, "author").send_keys("June")
+    browser.find_element(By.NAME, "body").send_keys("Open on Sundays, please.")
+    browser.find_element(By.NAME, "submit").click()
+    wait_for(browser, lambda d: "Your comment is published" in d.find_element(By.TAG_NAME, "body").text)
+    assert "Latest Comments (1)" in browser.find_element(By.ID, "comments").text
+    assert browser.find_element(By.CSS_SELECTOR, ".comment .body").text == "Open on Sundays, please."
+
+    run_worker(site.app)
+    log_in(browser, site, "eddie")
+    visit(browser, site.url(f"/editor?article={article.id}"), "Editors' dashboard")
+    assert "1 approved comment" in browser.find_element(By.CSS_SELECTOR, "section.representatives").text
+
+
+def test_the_accessibility_check_does_find_a_serious_problem(busy_site, browser):
+    fresh(browser, busy_site)
+    visit(browser, busy_site.url("/"))
+    browser.execute_script("document.querySelector('main').append(document.createElement('button'));")
+    assert any(problem.startswith("button-name (critical)") for problem in axe_problems(browser))
