@@ -15,7 +15,6 @@ from moderation.extensions import db
 from moderation.models import Role, User
 from tests.conftest import PASSWORD, release_database
 from tests.livesite import DEMO_SLUG, gunicorn
-from tests.test_browser import browser  # noqa: F401  (the real headless Chromium fixture)
 
 HOST_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Host story</title>

@@ -11,7 +11,6 @@ from moderation.models import ActionKind, Comment, Role
 from tests.conftest import release_database
 from tests.helpers import count_comments, latest_comment, post_comment
 from tests.livesite import DEMO_SLUG, gunicorn
-from tests.test_browser import browser  # noqa: F401 (the headless Chromium fixture)
 
 LONG_URL = ("http://news.bbc.co.uk/2/hi/uk_news/politics/8157164.stm?source=comment-thread"
             "&utm_campaign=reader-shares&utm_medium=referral&ref=a-long-tracking-value-0123456789")
