@@ -223,7 +223,7 @@ def representatives(filters: DashboardFilters, per_kind: int = 3) -> dict[str, d
 def _most(approved: DashboardFilters, topic: str, kind: str, shown: list[int], limit: int) -> list[dict]:
     """The top comments of one kind; the tie-break runs with the main key, so each is an index walk."""
     base = scoped(select(Comment.id, Comment.author, Comment.body, Comment.topic_confidence,
-                         Comment.sentiment_compound, Article.slug, Article.title)
+                         Comment.sentiment_score, Article.slug, Article.title)
                   .join(Article), approved).where(Comment.topic == topic)
     if shown:
         base = base.where(Comment.id.not_in(shown))
@@ -231,7 +231,7 @@ def _most(approved: DashboardFilters, topic: str, kind: str, shown: list[int], l
         base = base.order_by(Comment.topic_confidence.desc(), Comment.id.desc())
     else:
         base = base.where(Comment.sentiment == kind)
-        key = Comment.sentiment_compound
+        key = Comment.sentiment_score  # the sentiment model's score, as the label it ranks within
         base = base.order_by(key.desc(), Comment.id.desc()) if kind == "positive" else base.order_by(
             key.asc(), Comment.id.asc())
     return [row._asdict() for row in db.session.execute(base.limit(limit))]

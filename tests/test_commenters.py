@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from moderation import commenters, wordlists
+from moderation import commenters, erasure, wordlists
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommenterAction, CommentStatus, ModerationAction, Role, User
 from tests.conftest import csrf_from, set_article
@@ -188,7 +188,6 @@ def test_moderators_cannot_change_article_settings(client, staff, article):
 def test_erasure_also_forgets_the_email_hash(client, app, article):
     post_comment(client, article.slug, author="Rowan", email=EMAIL, body="Forget me.")
     with app.app_context():
-        from moderation import service
 
-        service.erase_by_email(EMAIL, None)
+        erasure.erase_by_email(EMAIL, None)
         assert db.session.scalar(db.select(Comment.email_hash).where(Comment.body.like("%erased%"))) is None

@@ -118,8 +118,8 @@ def test_representative_comments_show_only_what_fits_once_with_sample_sizes(app,
     assert [r["body"] for r in privacy["kinds"]["negative"]["rows"]] == ["+1 they track us"]
     assert privacy["kinds"]["confident"]["rows"] == []  # already shown as most negative
     cost = found["cost"]["kinds"]
-    assert [r["sentiment_compound"] for r in cost["positive"]["rows"]] == [0.5]
-    assert [r["sentiment_compound"] for r in cost["negative"]["rows"]] == [-0.5]
+    assert [r["sentiment_score"] for r in cost["positive"]["rows"]] == [0.5]
+    assert [r["sentiment_score"] for r in cost["negative"]["rows"]] == [-0.5]
     assert found["fairness"]["approved"] == 0  # its one comment is pending
 
 

@@ -35,7 +35,8 @@ def post_the_persons_comment(client, app, slug: str) -> int:
                                          .order_by(Comment.id)).all()
         service.decide([mine], ActionKind.REJECT, moderator,
                        service.reason_text("personal_data", f"Gives {PHONE} and {ADDRESS}, Ada {MARKER}"))
-        service.decide([other], ActionKind.APPROVE, moderator,
+        # A rejection's note (approvals keep no reason) that quotes the person on another comment.
+        service.decide([other], ActionKind.REJECT, moderator,
                        service.reason_text(None, f"Fine; not the {PHONE} person ({EMAIL})"))
         return mine
 
