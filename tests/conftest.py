@@ -32,7 +32,14 @@ TABLES = ("label_corrections", "commenter_actions", "word_list_entries", "site_s
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Train the real topic and sentiment models from the shipped data, once per test session."""
+    """Train the real topic and sentiment models from the shipped data, once per test session.
+
+    The PostgreSQL pass reuses the models `./bin/test` built (TEST_MODEL_DIR) when they are current:
+    the SQLite pass has already tested training, and the database changes nothing in it.
+    """
+    reused = os.environ.get("TEST_MODEL_DIR")
+    if reused and topic_model.is_current(Path(reused)) and sentiment_model.is_current(Path(reused)):
+        return Path(reused)
     folder = tmp_path_factory.mktemp("model")
     topic_model.train(folder)
     sentiment_model.train(folder)
