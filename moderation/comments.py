@@ -101,7 +101,7 @@ def post_comment(slug: str):
     try:
         submitted = service.submit_comment(
             article, form.author.data or "", form.body.data or "", form.email.data,
-            client_address=request.remote_addr, submission_token=form.submission_token.data or None,
+            client_address=request.remote_addr, submission_token=usable_token(form.submission_token.data),
         )
     except service.InvalidComment as invalid:
         return form_errors(article, form, invalid.errors)
@@ -131,6 +131,11 @@ def permalink(slug: str, comment_id: int):
         abort(404, "There is no published comment at this address.")
     args = {"page": page} if page > 1 else {}
     return redirect(url_for("comments.article", slug=slug, _anchor=f"comment-{comment_id}", **args))
+
+
+def usable_token(token: str | None) -> str | None:
+    """The form's double-submit token, or None when it is not one we could have issued (harmless to drop)."""
+    return token if token and len(token) <= 64 else None
 
 
 def form_errors(article: Article, form: CommentForm, errors: dict[str, str]):

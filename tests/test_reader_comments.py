@@ -189,3 +189,10 @@ def test_an_edited_article_shows_at_once_on_the_cached_page(client, app, article
     page = client.get(article.url).get_data(as_text=True)
     assert "A corrected headline" in page
     assert "Why the biggest AI lab is spreading its bets across clouds" not in page
+
+
+def test_an_oversized_submission_token_is_ignored_not_a_database_error(client, app, article):
+    response = post_comment(client, article.slug, body="Token from a tampered form.", submission_token="x" * 500)
+    assert response.status_code == 303
+    stored = latest_comment(app)
+    assert (stored.body, stored.submission_token) == ("Token from a tampered form.", None)
