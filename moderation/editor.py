@@ -133,12 +133,18 @@ def export_comments(fmt: str):
     if filters.statuses != (CommentStatus.APPROVED,) and not can_read_unpublished(current_user):
         abort(403, "Editors can export the text of published (approved) comments only; the figures "
                    "for every status are in the breakdown export. Admins can export all comments.")
-    rows = (export_values(r) for r in dashboard.comments_for_export(filters))
+    if fmt not in ("csv", "json"):
+        abort(404)
+    result = dashboard.comments_for_export(filters)
+    rows = (export_values(r) for r in result)
     if fmt == "csv":
-        return attachment("comments.csv", "text/csv", csv_lines(EXPORT_COLUMNS, rows))
-    if fmt == "json":
-        return attachment("comments.json", "application/json", json_array(rows))
-    abort(404)
+        response = attachment("comments.csv", "text/csv", csv_lines(EXPORT_COLUMNS, rows))
+    else:
+        response = attachment("comments.json", "application/json", json_array(rows))
+    # The rows come from a server-side cursor on PostgreSQL: close it even when the client stops
+    # reading, or its open transaction would hold locks until the connection is dropped.
+    response.call_on_close(result.close)
+    return response
 
 
 def json_array(rows: Iterable[list[object]]) -> Iterator[str]:

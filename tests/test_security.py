@@ -88,9 +88,10 @@ def test_stored_xss_never_renders_unescaped(client, staff, hostile, role, url):
 
 def test_exports_carry_payloads_as_data_not_markup(client, staff, hostile):
     staff.login(Role.ADMIN)
-    response = client.get("/editor/export/comments.json?statuses=all")
-    assert response.mimetype == "application/json"
-    assert client.get("/editor/export/comments.csv").mimetype == "text/csv"
+    with client.get("/editor/export/comments.json?statuses=all") as response:
+        assert response.mimetype == "application/json"
+    with client.get("/editor/export/comments.csv") as response:
+        assert response.mimetype == "text/csv"
 
 
 def test_security_headers_forbid_inline_script(client, article):
