@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -261,11 +262,12 @@ def summary(filters: DashboardFilters) -> dict[str, Any]:
     }
 
 
-def comments_for_export(filters: DashboardFilters, batch: int = 1000):
-    """The comments behind the figures, with their classification, fetched in batches.
+def comments_for_export(filters: DashboardFilters, batch: int = 1000) -> Iterator[list[Any]]:
+    """The comments behind the figures, with their classification, in batches of `batch` rows.
 
-    The query runs here, before the caller starts its answer: a failing query is an error page,
-    never a download that breaks off.
+    Each batch is its own short query after the last id seen (no server-side cursor has to outlive
+    the request), and the caller fetches the first batch before it starts its answer: a failing
+    query is an error page, never a download that breaks off.
     """
     query = scoped(select(Comment.id, Article.slug, Comment.author, Comment.body,
                           Comment.created_at, Comment.status, Comment.topic,
@@ -274,4 +276,7 @@ def comments_for_export(filters: DashboardFilters, batch: int = 1000):
                           Comment.sentiment_neu, Comment.sentiment_pos,
                           Comment.sentiment_compound, Comment.model_version).join(Article),
                    filters).order_by(Comment.id)
-    return db.session.execute(query.execution_options(yield_per=batch))
+    last = 0
+    while rows := db.session.execute(query.where(Comment.id > last).limit(batch)).all():
+        yield rows
+        last = rows[-1].id

@@ -106,14 +106,19 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
     return app
 
 
+def empty_postgres(url: str) -> None:
+    """Empty every table of the shared PostgreSQL test database (tests and module fixtures start clean)."""
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture
 def database_url(migrated_database: str, tmp_path: Path) -> str:
     """A fresh, migrated database for each test."""
     if postgres_url():
-        engine = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_postgres(migrated_database)
         return migrated_database
     copy = tmp_path / "test.sqlite3"
     shutil.copy(migrated_database.removeprefix("sqlite:///"), copy)

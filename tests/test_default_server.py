@@ -14,7 +14,7 @@ import pytest
 
 from moderation import demo, service
 from moderation.models import Role
-from tests.conftest import PASSWORD, make_app, postgres_url, release_database
+from tests.conftest import PASSWORD, empty_postgres, make_app, postgres_url, release_database
 from tests.helpers import count_comments
 from tests.livesite import DEMO_SLUG, Reader, attempt_login, gunicorn
 
@@ -29,7 +29,9 @@ def default_server(migrated_database, model_dir, tmp_path_factory):
     """gunicorn with the shipped settings (workers, worker class, access log) on a demo database."""
     folder = tmp_path_factory.mktemp("default-server")
     url = migrated_database
-    if not postgres_url():
+    if postgres_url():
+        empty_postgres(url)
+    else:
         shutil.copy(migrated_database.removeprefix("sqlite:///"), folder / "db.sqlite3")
         url = f"sqlite:///{folder / 'db.sqlite3'}"
     app = make_app(url, model_dir, folder)
