@@ -34,8 +34,9 @@ TABLES = ("label_corrections", "commenter_actions", "word_list_entries", "site_s
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train the real topic and sentiment models from the shipped data, once per test session.
 
-    The PostgreSQL pass reuses the models `./bin/test` built (TEST_MODEL_DIR) when they are current:
-    the SQLite pass has already tested training, and the database changes nothing in it.
+    Both passes of `./bin/test` reuse the models its set-up built (TEST_MODEL_DIR) when they are
+    current: training has tests of its own (test_classifiers, test_sentiment, test_operations), and
+    each pytest-xdist worker would otherwise train its own copy.
     """
     reused = os.environ.get("TEST_MODEL_DIR")
     if reused and topic_model.is_current(Path(reused)) and sentiment_model.is_current(Path(reused)):
@@ -52,8 +53,21 @@ def analyzer(model_dir: Path) -> Analyzer:
 
 
 def postgres_url() -> str | None:
-    """Set by bin/test for the PostgreSQL pass."""
-    return os.environ.get("TEST_DATABASE_URL") or None
+    """Set by bin/test for the PostgreSQL pass; each pytest-xdist worker gets a database of its own."""
+    shared = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{shared}_{worker}" if shared and worker else shared or None
+
+
+def create_postgres_database(url: str) -> None:
+    """Create this worker's database on the test server (bin/test creates only the shared one)."""
+    name = url.rsplit("/", 1)[1]
+    engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +75,7 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory, model_dir: Path)
     """Build the schema once from the Alembic migrations (SQLite file, or the test PostgreSQL)."""
     url = postgres_url() or f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
     if postgres_url():
+        create_postgres_database(url)
         drop_everything(url)
     migrate_to_head(url, model_dir, tmp_path_factory.mktemp("instance"))
     return url
