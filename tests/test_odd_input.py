@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
-from moderation import forms
 from moderation.models import Role
+from moderation.pages import forms
 from tests.conftest import PASSWORD, create_staff, csrf_from
 from tests.helpers import count_comments
 
