@@ -80,7 +80,7 @@ def test_the_comments_export_downloads_whole(admin):
 
 def parameter_names() -> list[str]:
     """Every query parameter and form field the app reads, found in its own source and forms."""
-    source = "\n".join(path.read_text() for path in (ROOT / "moderation").glob("*.py"))
+    source = "\n".join(path.read_text() for path in (ROOT / "moderation").rglob("*.py"))
     names = set(re.findall(r'(?:args|form)\.get(?:list)?\(\s*"(\w+)"', source))
     names |= set(re.findall(r'(?:date_arg|parse_date)\("(\w+)"\)', source))
     names |= set(re.findall(r'FILTER_KEYS = \(([^)]*)\)', source)[0].replace('"', "").replace(" ", "").split(","))
