@@ -22,7 +22,8 @@ import click
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from moderation import create_app, demo
+from moderation import create_app
+from moderation.services import demo
 
 Workload = Callable[[], int]
 

@@ -13,9 +13,12 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from moderation import create_app, demo, jobs, service
+from moderation import create_app
 from moderation.extensions import db
+from moderation.jobs import queue as jobs
 from moderation.models import ActionKind, Article, Comment, CommentStatus, Job, JobState, User
+from moderation.services import comments as service
+from moderation.services import demo
 
 APPROVED_ON_PAGE = 20
 OPEN = (JobState.QUEUED, JobState.RUNNING)

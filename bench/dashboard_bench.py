@@ -26,9 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from classifiers import TOPICS  # noqa: E402
-from moderation import create_app, dashboard, service  # noqa: E402
+from moderation import create_app  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Article, Comment, CommentStatus, Role  # noqa: E402
+from moderation.services import comments as service  # noqa: E402
+from moderation.services import dashboard  # noqa: E402
 
 CHUNK = 20_000
 SENTIMENTS = ("positive", "neutral", "negative")

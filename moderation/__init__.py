@@ -87,8 +87,8 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from moderation import (
-        api,
+    from moderation.api import routes as api
+    from moderation.pages import (
         articles,
         auth,
         comments,

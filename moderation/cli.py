@@ -13,8 +13,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from moderation import accounts, article_service, demo, erasure, importers, origins, service, worker
+from moderation.jobs import worker
 from moderation.models import Role
+from moderation.services import accounts, demo, erasure, importers, origins
+from moderation.services import articles as article_service
+from moderation.services import comments as service
 
 
 def init_app(app: Flask) -> None:

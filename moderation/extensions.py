@@ -16,7 +16,7 @@ class Base(DeclarativeBase):
 
 def client_key() -> str:
     """Rate-limit clients by a keyed hash of their address: no store ever holds the address."""
-    from moderation.service import client_hash
+    from moderation.services.comments import client_hash
 
     return client_hash(get_remote_address()) or "unknown"
 

@@ -24,9 +24,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from moderation import demo, service
 from moderation.extensions import db
 from moderation.models import Article, Role
+from moderation.services import comments as service
+from moderation.services import demo
 from tests.conftest import PASSWORD, TABLES, ArticleRef, make_app, postgres_url, release_database
 from tests.helpers import run_worker
 from tests.livesite import gunicorn

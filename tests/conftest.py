@@ -16,9 +16,11 @@ from sqlalchemy import create_engine, text
 
 from classifiers import Analyzer, load_analyzer, sentiment_model
 from classifiers import topic as topic_model
-from moderation import create_app, demo, service
+from moderation import create_app
 from moderation.extensions import db
 from moderation.models import Article, Role
+from moderation.services import comments as service
+from moderation.services import demo
 
 PASSWORD = "correct horse battery"
 # Sentence vectors are cached by text hash; every model a test trains (and the CLI runs they start)

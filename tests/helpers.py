@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from moderation.extensions import db
+from moderation.jobs.worker import Worker
 from moderation.models import Comment, ModerationAction
-from moderation.worker import Worker
 from tests.conftest import csrf_from
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"

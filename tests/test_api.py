@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from moderation import dashboard, origins, service, tokens
 from moderation.extensions import db
 from moderation.models import ApiToken, Article, CommentStatus, Job, Role, User
+from moderation.services import comments as service
+from moderation.services import dashboard, origins, tokens
 from tests.conftest import create_staff, csrf_from, set_article
 from tests.helpers import actions_for, count_comments, latest_comment, post_comment, run_worker
 

@@ -10,10 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from classifiers import Analyzer
-from moderation import classification, erasure, jobs, service
 from moderation.extensions import db
+from moderation.jobs import classification
+from moderation.jobs import queue as jobs
+from moderation.jobs.worker import Worker
 from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role
-from moderation.worker import Worker
+from moderation.services import comments as service
+from moderation.services import erasure
 from tests.conftest import csrf_from, make_app, release_database
 from tests.helpers import count_comments, latest_comment, post_comment, run_worker
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
-from moderation.charts import SENTIMENT_COLOURS
+from moderation.pages.charts import SENTIMENT_COLOURS
 from tests.browsing import (
     DESKTOP,
     PHONE,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from moderation import commenters, wordlists
 from moderation.extensions import db
 from moderation.models import User
+from moderation.services import commenters, wordlists
 from tests.browsing import (
     DESKTOP,
     PHONE,

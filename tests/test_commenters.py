@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from moderation import commenters, erasure, wordlists
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommenterAction, CommentStatus, ModerationAction, Role, User
+from moderation.services import commenters, erasure, wordlists
 from tests.conftest import csrf_from, set_article
 from tests.helpers import count_comments, latest_comment, post_comment
 

@@ -12,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from moderation import demo, service
 from moderation.models import Role
+from moderation.services import comments as service
+from moderation.services import demo
 from tests.conftest import PASSWORD, empty_postgres, make_app, postgres_url, release_database
 from tests.helpers import count_comments
 from tests.livesite import DEMO_SLUG, Reader, attempt_login, gunicorn

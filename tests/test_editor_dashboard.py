@@ -108,7 +108,7 @@ def test_dashboard_page_has_charts_with_tables(client, known, editor):
 
 
 def test_representative_comments_show_only_what_fits_once_with_sample_sizes(app, known):
-    from moderation import dashboard
+    from moderation.services import dashboard
 
     with app.app_context():
         found = dashboard.representatives(dashboard.DashboardFilters())
@@ -124,7 +124,7 @@ def test_representative_comments_show_only_what_fits_once_with_sample_sizes(app,
 
 
 def test_one_day_of_data_draws_a_dot_per_topic_on_the_trend_chart():
-    from moderation import charts
+    from moderation.pages import charts
 
     chart = charts.line_chart([{"period": "2026-11-01", "privacy": 2, "cost": 0}], ("privacy", "cost"), "Trend")
     assert [len(line["points"]) for line in chart["lines"]] == [1, 1]
@@ -132,7 +132,7 @@ def test_one_day_of_data_draws_a_dot_per_topic_on_the_trend_chart():
 
 
 def test_topic_colours_are_never_sentiment_colours():
-    from moderation import charts
+    from moderation.pages import charts
 
     assert not set(charts.TOPIC_COLOURS.values()) & set(charts.SENTIMENT_COLOURS.values())
 

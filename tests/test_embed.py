@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from moderation import demo, origins, tokens
 from moderation.extensions import db
 from moderation.models import Role, User
+from moderation.services import demo, origins, tokens
 from tests.conftest import PASSWORD, release_database
 from tests.livesite import DEMO_SLUG, gunicorn
 

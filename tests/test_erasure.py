@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from moderation import demo, service
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, ModerationAction, Role
+from moderation.services import comments as service
+from moderation.services import demo
 from tests.conftest import make_app, postgres_url, release_database
 from tests.helpers import post_comment, run_worker
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from moderation import origins
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentStatus, Job
+from moderation.services import origins
 from tests.helpers import actions_for, run_worker
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from moderation import names
 from moderation.extensions import db
 from moderation.models import Comment, CommentStatus, Role
+from moderation.services import names
 from tests.helpers import count_comments, form_for, latest_comment, post_comment
 
 EXPORTS = ["/editor/export/comments.csv", "/editor/export/comments.json",

@@ -15,9 +15,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from moderation import demo
 from moderation.extensions import db
 from moderation.models import Comment
+from moderation.services import demo
 from tests.conftest import release_database
 from tests.livesite import DEMO_SLUG, ROOT, Reader, free_port, gunicorn
 

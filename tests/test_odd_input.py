@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wtforms.fields.core import UnboundField
 
-from moderation import forms
 from moderation.models import Role
+from moderation.pages import forms
 from tests.conftest import PASSWORD, create_staff, csrf_from
 from tests.helpers import count_comments
 
@@ -80,7 +80,7 @@ def test_the_comments_export_downloads_whole(admin):
 
 def parameter_names() -> list[str]:
     """Every query parameter and form field the app reads, found in its own source and forms."""
-    source = "\n".join(path.read_text() for path in (ROOT / "moderation").glob("*.py"))
+    source = "\n".join(path.read_text() for path in (ROOT / "moderation").rglob("*.py"))
     names = set(re.findall(r'(?:args|form)\.get(?:list)?\(\s*"(\w+)"', source))
     names |= set(re.findall(r'(?:date_arg|parse_date)\("(\w+)"\)', source))
     names |= set(re.findall(r'FILTER_KEYS = \(([^)]*)\)', source)[0].replace('"', "").replace(" ", "").split(","))

@@ -141,7 +141,7 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
     app = make_app(database_url, tmp_path / "no-model", tmp_path)
     client = app.test_client()
     with app.app_context():
-        from moderation import demo
+        from moderation.services import demo
 
         demo.load_demo()
     response = post_comment(client, "ai-multi-cloud-strategy", body="Stored while the model is down.")
@@ -165,7 +165,7 @@ def test_worker_trains_the_model_at_start_when_it_is_missing(tmp_path, database_
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
     try:
         with app.app_context():
-            from moderation import demo
+            from moderation.services import demo
 
             demo.load_demo()
         economics = next(r["body"] for r in demo_rows() if r["topic"] == "cost")
@@ -179,13 +179,13 @@ def test_worker_trains_the_model_at_start_when_it_is_missing(tmp_path, database_
 
 
 def test_queue_and_operations_page_warn_when_the_model_is_unavailable(tmp_path, database_url):
-    from moderation import service
     from moderation.models import Role
+    from moderation.services import comments as service
     from tests.conftest import PASSWORD, csrf_from
 
     app = make_app(database_url, tmp_path / "no-model", tmp_path)
     with app.app_context():
-        from moderation import demo
+        from moderation.services import demo
 
         demo.load_demo()
         service.create_user("boss", PASSWORD, Role.ADMIN)

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from moderation import corrections
 from moderation.extensions import db
-from moderation.highlight import term_segments
 from moderation.models import Comment, LabelCorrection, Role, User
-from moderation.service import NotAllowed
+from moderation.pages.highlight import term_segments
+from moderation.services import corrections
+from moderation.services.comments import NotAllowed
 from tests.conftest import csrf_from
 from tests.helpers import post_comment, run_worker
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from moderation import demo, service
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Role
+from moderation.services import comments as service
+from moderation.services import demo
 from tests.conftest import release_database
 from tests.helpers import count_comments, latest_comment, post_comment
 from tests.livesite import DEMO_SLUG, gunicorn

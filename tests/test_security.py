@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from moderation import service
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Role
+from moderation.services import comments as service
 from tests.conftest import csrf_from
 from tests.helpers import count_comments, form_for, post_comment, run_worker
 

@@ -8,9 +8,9 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from moderation import accounts
-from moderation.auth import SEEN_KEY
 from moderation.models import Role
+from moderation.pages.auth import SEEN_KEY
+from moderation.services import accounts
 from tests.conftest import PASSWORD, create_staff, csrf_from
 
 NEW_PASSWORD = "a brand new passphrase"

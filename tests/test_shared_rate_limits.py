@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from moderation import demo
+from moderation.services import demo
 from tests.conftest import release_database
 from tests.helpers import count_comments, post_comment
 from tests.livesite import Reader, free_port, gunicorn

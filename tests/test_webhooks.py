@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from moderation import webhooks
 from moderation.extensions import db
+from moderation.jobs.worker import Worker
 from moderation.models import Job, JobState, Role
-from moderation.worker import Worker
+from moderation.services import webhooks
 from tests.conftest import csrf_from
 from tests.helpers import run_worker
 from tests.test_api import api_token, new_comment, post_json

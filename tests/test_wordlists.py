@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.wordlists import find, fold, phrases_from
+from moderation.services.wordlists import find, fold, phrases_from
 
 
 def matched(text: str, phrase: str) -> list[str]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
-from moderation import article_service
+from moderation.services import articles as article_service
 
 bp = Blueprint("embed", __name__)
-SCRIPT = Path(__file__).resolve().parent / "static" / "embed.js"
+SCRIPT = Path(__file__).resolve().parent.parent / "static" / "embed.js"
 
 
 @cache

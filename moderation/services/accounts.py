@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.extensions import db
 from moderation.models import User, utcnow
-from moderation.service import InvalidComment, NotAllowed, clean_text
+from moderation.services.comments import InvalidComment, NotAllowed, clean_text
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 200

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from moderation.extensions import db
 from moderation.models import AllowedOrigin
-from moderation.service import InvalidComment, NotAllowed, clean_text
+from moderation.services.comments import InvalidComment, NotAllowed, clean_text
 
 
 def normalise_origin(value: str | None) -> str | None:

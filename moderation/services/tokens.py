@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from moderation.extensions import db
 from moderation.models import ApiToken, User, utcnow
-from moderation.service import InvalidComment, clean_text
+from moderation.services.comments import InvalidComment, clean_text
 
 PREFIX = "cmt_"
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often, not on every call

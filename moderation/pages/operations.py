@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from moderation import jobs, service, worker
-from moderation.auth import roles_required
+from moderation.jobs import queue as jobs
+from moderation.jobs import worker
 from moderation.models import Role, utcnow
+from moderation.pages.auth import roles_required
+from moderation.services import comments as service
 
 bp = Blueprint("operations", __name__, url_prefix="/operations")
 

@@ -19,9 +19,13 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from moderation import classification, jobs, service, webhooks
 from moderation.extensions import db
+from moderation.jobs import classification
+from moderation.jobs import queue as jobs
+from moderation.jobs import webhooks as delivery
 from moderation.models import Comment, Job, WorkerHeartbeat, utcnow
+from moderation.services import comments as service
+from moderation.services import webhooks
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
@@ -47,8 +51,8 @@ class Worker:
         self.app = app
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.handlers = [Handler(jobs.CLASSIFY, batch_size, classify_jobs, needs_model=True),
-                         Handler(webhooks.WEBHOOK, WEBHOOK_BATCH, webhooks.deliver_jobs, in_sequence=True,
-                                 lease=webhooks.lease_for(WEBHOOK_BATCH, app.config))]
+                         Handler(webhooks.WEBHOOK, WEBHOOK_BATCH, delivery.deliver_jobs, in_sequence=True,
+                                 lease=delivery.lease_for(WEBHOOK_BATCH, app.config))]
         self.model = classification.LoadedModel(None, "not loaded yet")
         self.model_checked_at = 0.0
         self.done = self.failed = 0

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Job, ModerationAction, User
-from moderation.service import REJECT_REASONS, bump_comment_lists, clean_text
+from moderation.services.comments import REJECT_REASONS, bump_comment_lists, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
-from moderation import article_service, dashboard, editor, openapi, origins, queries, queue, service, tokens
-from moderation.comments import AWAITING, PUBLISHED, comment_limit
+from moderation.api import openapi
 from moderation.extensions import cache, csrf, limiter
 from moderation.models import ActionKind, Article, Comment, CommentStatus, Role, User
+from moderation.pages import editor, queue
+from moderation.pages.comments import AWAITING, PUBLISHED, comment_limit
 from moderation.params import MAX_ID, page_arg
+from moderation.services import articles as article_service
+from moderation.services import comments as service
+from moderation.services import dashboard, origins, queries, tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookie authenticates an API call: tokens travel in a header, readers are anonymous

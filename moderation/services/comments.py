@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
-from moderation import commenters, jobs, names, webhooks, wordlists
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
 from moderation.extensions import db
+from moderation.jobs import queue as jobs
 from moderation.models import (
     ActionKind,
     Article,
@@ -30,6 +30,7 @@ from moderation.models import (
     Role,
     User,
 )
+from moderation.services import commenters, names, webhooks, wordlists
 
 REJECT_REASONS = {
     "spam": "Spam or advertising",

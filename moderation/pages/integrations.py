@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from moderation import origins, service, tokens, webhooks
-from moderation.auth import roles_required
-from moderation.forms import ButtonForm, OriginForm, TokenForm, WebhookForm
 from moderation.models import Role
+from moderation.pages.auth import roles_required
+from moderation.pages.forms import ButtonForm, OriginForm, TokenForm, WebhookForm
+from moderation.services import comments as service
+from moderation.services import origins, tokens, webhooks
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
 ALL_STAFF = tuple(Role)

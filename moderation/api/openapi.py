@@ -7,7 +7,7 @@ from typing import Any
 from classifiers import SENTIMENTS, TOPICS
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.params import MAX_ID, MAX_PAGE
-from moderation.service import REJECT_REASONS
+from moderation.services.comments import REJECT_REASONS
 
 STATUSES = ["pending", "approved", "rejected"]
 JSON = "application/json"

@@ -13,11 +13,12 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_login import current_user
 
 from classifiers import TOPICS
-from moderation import charts, dashboard, names, queries
-from moderation.auth import can_read_unpublished, roles_required
-from moderation.dashboard import DashboardFilters
 from moderation.models import CommentStatus, Role
+from moderation.pages import charts
+from moderation.pages.auth import can_read_unpublished, roles_required
 from moderation.params import article_arg, date_arg
+from moderation.services import dashboard, names, queries
+from moderation.services.dashboard import DashboardFilters
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITORS = (Role.EDITOR, Role.ADMIN)

@@ -11,11 +11,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from moderation import service
 from moderation.extensions import db
 from moderation.models import ActionKind, Article, Comment, Role, User
+from moderation.services import comments as service
 
-DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 DEMO_USERS = {"demo-moderator": Role.MODERATOR, "demo-editor": Role.EDITOR}
 
 

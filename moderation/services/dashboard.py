@@ -11,9 +11,9 @@ import numpy as np
 from sqlalchemy import Select, func, literal_column, select
 
 from classifiers import TOPICS
-from moderation import shares
 from moderation.extensions import db
 from moderation.models import Article, Comment, CommentStatus
+from moderation.services import shares
 
 UNCLASSIFIED = "unclassified"
 UNCERTAIN = "uncertain"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from classifiers import SENTIMENTS, TOPICS
 from moderation.extensions import db
 from moderation.models import Comment, LabelCorrection, User
-from moderation.service import NotAllowed
+from moderation.services.comments import NotAllowed
 
 LABELS = {"topic": TOPICS, "sentiment": SENTIMENTS}
 

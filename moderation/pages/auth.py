@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from moderation import accounts
 from moderation.extensions import limiter, login_manager
-from moderation.forms import ButtonForm, LoginForm
 from moderation.models import Role, User
+from moderation.pages.forms import ButtonForm, LoginForm
+from moderation.services import accounts
 
 bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"

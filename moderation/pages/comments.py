@@ -8,12 +8,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from markupsafe import Markup
 
-from moderation import commenters, dashboard, queries, service
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import cache, limiter
-from moderation.forms import HONEYPOT_FIELD, CommentForm
 from moderation.models import Article, Role
+from moderation.pages.forms import HONEYPOT_FIELD, CommentForm
 from moderation.params import page_arg
+from moderation.services import commenters, dashboard, queries
+from moderation.services import comments as service
 
 bp = Blueprint("comments", __name__)
 

@@ -21,10 +21,12 @@ from urllib.parse import urljoin
 
 from sqlalchemy import select
 
-from moderation import article_service, jobs, service
 from moderation.config import MAX_AUTHOR_CHARS
 from moderation.extensions import db
+from moderation.jobs import queue as jobs
 from moderation.models import ActionKind, Article, Comment, CommentStatus, ModerationAction
+from moderation.services import articles as article_service
+from moderation.services import comments as service
 
 ANONYMOUS = "Anonymous"
 COMMIT_EVERY = 200

@@ -2,8 +2,8 @@
 
 Each event is a `webhook` job per endpoint, written in the same transaction as the change it reports
 (the jobs table is the outbox: no event without its change, no change without its event). The
-background worker delivers them, one at a time per comment and endpoint and in order, retrying with
-exponential backoff until the endpoint answers 2xx or a day has passed.
+background worker delivers them (`moderation.jobs.webhooks`), one at a time per comment and endpoint
+and in order, retrying with exponential backoff until the endpoint answers 2xx or a day has passed.
 
 Receivers check `X-Comments-Signature: sha256=HEX`, the HMAC-SHA256 with the endpoint's secret of
 `TIMESTAMP + "." + BODY`, where TIMESTAMP is `X-Comments-Timestamp` (Unix seconds, refused when old,
@@ -17,20 +17,14 @@ import hmac
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from moderation import jobs
 from moderation.extensions import db
+from moderation.jobs import queue as jobs
 from moderation.models import Comment, Job, User, WebhookEndpoint, utcnow
-
-if TYPE_CHECKING:
-    from moderation.worker import Worker
 
 WEBHOOK = "webhook"
 CREATED, DECIDED = "comment.created", "comment.decided"
@@ -109,71 +103,6 @@ def verify(secret: str, body: bytes, timestamp: str, signature: str, now: float 
     if not timestamp.isdigit() or abs((now or time.time()) - int(timestamp)) > tolerance:
         return False
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
-
-
-def deliver(endpoint: WebhookEndpoint, payload: dict[str, Any], timeout: float) -> str | None:
-    """POST one signed event; return None when the endpoint took it (2xx), else what went wrong."""
-    body = payload["body"].encode()
-    timestamp = int(time.time())
-    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "comment-moderation-webhooks/1",
-        "X-Comments-Event": payload["event"], "X-Comments-Delivery": json.loads(body)["id"],
-        "X-Comments-Timestamp": str(timestamp),
-        "X-Comments-Signature": sign(endpoint.secret, timestamp, body)})
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return None if 200 <= response.status < 300 else f"HTTP {response.status}"
-    except urllib.error.HTTPError as error:
-        return f"HTTP {error.code}"
-    except urllib.error.URLError as error:
-        return f"could not connect: {error.reason}"
-    except (OSError, ValueError) as error:
-        return f"{error.__class__.__name__}: {error}"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure to fix in the endpoint's address, never a silent re-POST elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect())
-
-
-def backoff(attempts: int, config: dict[str, Any]) -> timedelta:
-    """RETRY_BASE, 2x, 4x, ... seconds, at most RETRY_MAX."""
-    seconds = float(config["WEBHOOK_RETRY_BASE_SECONDS"]) * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, float(config["WEBHOOK_RETRY_MAX_SECONDS"])))
-
-
-def deliver_jobs(worker: Worker, batch: list[Job]) -> None:
-    """The worker's handler: deliver each job, committing after each so a crash resends none."""
-    for job in batch:
-        _deliver_job(worker, job, worker.app.config)
-        db.session.commit()
-
-
-def _deliver_job(worker: Worker, job: Job, config: dict[str, Any]) -> None:
-    payload = job.payload or {}
-    endpoint = db.session.get(WebhookEndpoint, payload.get("endpoint_id"))
-    if endpoint is None or not endpoint.active:
-        jobs.fail(job, "the endpoint was removed", retry=False)
-        return
-    error = deliver(endpoint, payload, float(config["WEBHOOK_TIMEOUT_SECONDS"]))
-    if error is None:
-        jobs.finish([job])
-        worker.done += 1
-    elif utcnow() - job.created_at >= timedelta(seconds=float(config["WEBHOOK_GIVE_UP_SECONDS"])):
-        jobs.fail(job, f"given up after {job.attempts} attempts: {error}", retry=False)
-        worker.failed += 1
-    else:
-        jobs.retry_later(job, error, backoff(job.attempts, config))
-
-
-def lease_for(batch_size: int, config: dict[str, Any]) -> timedelta:
-    """Long enough for a whole batch of endpoints that each time out."""
-    return timedelta(seconds=batch_size * float(config["WEBHOOK_TIMEOUT_SECONDS"]) + 60)
 
 
 def recent_deliveries(limit: int = 100) -> list[tuple[Job, WebhookEndpoint | None]]:

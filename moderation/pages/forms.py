@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField, Submi
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS, MAX_EMAIL_CHARS
-from moderation.service import REJECT_REASONS
+from moderation.services.comments import REJECT_REASONS
 
 HONEYPOT_FIELD = "website"
 

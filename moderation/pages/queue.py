@@ -18,12 +18,15 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
-from moderation import corrections, highlight, queries, service, wordlists, worker
-from moderation.auth import roles_required
 from moderation.errors import wants_json
-from moderation.forms import ButtonForm, DecisionForm
+from moderation.jobs import worker
 from moderation.models import ActionKind, CommentStatus, Role
+from moderation.pages import highlight
+from moderation.pages.auth import roles_required
+from moderation.pages.forms import ButtonForm, DecisionForm
 from moderation.params import article_arg, comment_ids, page_arg, valid_comment_id
+from moderation.services import comments as service
+from moderation.services import corrections, queries, wordlists
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from moderation import accounts, service
-from moderation.auth import roles_required, start_session
 from moderation.extensions import db
-from moderation.forms import ButtonForm, PasswordForm
 from moderation.models import Role, User
+from moderation.pages.auth import roles_required, start_session
+from moderation.pages.forms import ButtonForm, PasswordForm
+from moderation.services import accounts
+from moderation.services import comments as service
 
 bp = Blueprint("staff", __name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
 from moderation.models import Article, utcnow
-from moderation.service import InvalidComment, bump_comment_lists, clean_text
+from moderation.services.comments import InvalidComment, bump_comment_lists, clean_text
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_TITLE_CHARS = 300

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
-from moderation import article_service, queries, service
-from moderation.article_service import ArticleFields
-from moderation.auth import roles_required
-from moderation.forms import ArticleForm, ButtonForm
 from moderation.models import Article, Role
+from moderation.pages.auth import roles_required
+from moderation.pages.forms import ArticleForm, ButtonForm
+from moderation.services import articles as article_service
+from moderation.services import comments as service
+from moderation.services import queries
+from moderation.services.articles import ArticleFields
 
 bp = Blueprint("articles", __name__, url_prefix="/manage/articles")
 EDITORS = (Role.EDITOR, Role.ADMIN)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from moderation import article_settings, commenters, queries, wordlists
-from moderation.auth import roles_required
-from moderation.forms import ButtonForm
 from moderation.models import Role
+from moderation.pages.auth import roles_required
+from moderation.pages.forms import ButtonForm
+from moderation.services import article_settings, commenters, queries, wordlists
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from moderation.extensions import db
 from moderation.models import ActionKind, Article, Comment, CommentStatus, ModerationAction
-from moderation.service import QueueFilters
+from moderation.services.comments import QueueFilters
 
 
 def articles() -> list[Article]:

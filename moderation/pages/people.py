@@ -7,10 +7,10 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from moderation import commenters
-from moderation.auth import roles_required
-from moderation.forms import ButtonForm
 from moderation.models import Role
+from moderation.pages.auth import roles_required
+from moderation.pages.forms import ButtonForm
+from moderation.services import commenters
 
 bp = Blueprint("people", __name__, url_prefix="/moderation/commenters")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
