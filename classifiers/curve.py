@@ -31,7 +31,7 @@ def learning_curve(
 ) -> dict[str, Any]:
     """Held-out real-row metrics of the selected pipeline trained on each share of the real rows."""
     parts = dataset.split(dataset.load_labeled(data_path), seed)
-    features, c, threshold = topic.chosen_settings(topic.read_selection(selection_path))
+    settings, threshold = topic.chosen_settings(topic.read_selection(selection_path))
     real_train = _real(parts.train)
     real = random.Random(seed).sample(real_train, len(real_train))
     written = [r for r in parts.train if not r.is_real]
@@ -43,12 +43,14 @@ def learning_curve(
     for fraction in fractions:
         chosen = real[: round(len(real) * fraction)]
         progress(f"fitting on {fraction:.0%} of the real training rows ({len(chosen)})")
-        pipeline = topic.build_pipeline(features, c, seed, cache_dir)
+        pipeline = topic.build_pipeline(**settings, seed=seed, cache_dir=cache_dir)
         points.append(_point(fraction, chosen, written, test, pipeline, threshold))
     return {
         "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path)},
         "seed": seed,
-        "pipeline": {"features": features, "C": c, "other_below": threshold},
+        "pipeline": {"features": settings["feature_set"], "C": settings["c"],
+                     "embedding_weight": settings["embedding_weight"],
+                     "class_weight": settings["class_weight"], "other_below": threshold},
         "held_out_real_rows": len(test),
         "written_train_rows": len(written),
         "points": points,

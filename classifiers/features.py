@@ -33,8 +33,13 @@ def chars() -> TfidfVectorizer:
     )
 
 
-def build_features(name: str = "words+chars+embeddings", cache_dir: Path | None = None) -> FeatureUnion:
-    """The named feature set; `cache_dir` keeps sentence vectors on disk while training."""
+def build_features(name: str = "words+chars+embeddings", cache_dir: Path | None = None,
+                   embedding_weight: float = 1.0) -> FeatureUnion:
+    """The named feature set; `cache_dir` keeps sentence vectors on disk while training.
+
+    `embedding_weight` scales the sentence vector against the n-gram blocks (each row of each
+    block has unit length): the classifier's one C then regularises it less (above 1) or more.
+    """
     makers: dict[str, Any] = {
         "words": words, "chars": chars,
         "embeddings": lambda: SentenceEmbedder(cache_dir=str(cache_dir) if cache_dir else None),
@@ -42,7 +47,8 @@ def build_features(name: str = "words+chars+embeddings", cache_dir: Path | None 
     parts = name.split("+")
     if name not in FEATURE_SETS or not all(part in makers for part in parts):
         raise ValueError(f"unknown feature set {name!r}; expected one of {FEATURE_SETS}")
-    return FeatureUnion([(part, makers[part]()) for part in parts])
+    weights = {"embeddings": embedding_weight} if uses_embeddings(name) and embedding_weight != 1.0 else None
+    return FeatureUnion([(part, makers[part]()) for part in parts], transformer_weights=weights)
 
 
 def uses_embeddings(name: str) -> bool:

@@ -34,7 +34,9 @@ ARTIFACT_NAME = "topic-model.joblib"
 CARD_NAME = "model_card.json"
 DEFAULT_FEATURES = "words+chars+embeddings"
 DEFAULT_C = 8.0  # used only before the first `select`
-CARD_FORMAT = 3  # bump when the card gains keys that readers rely on, so old cards count as stale
+DEFAULT_CLASS_WEIGHT = "balanced"
+CLASS_WEIGHTS = ("balanced", "none")
+CARD_FORMAT = 4  # bump when the card gains keys that readers rely on, so old cards count as stale
 THRESHOLD_GRID = tuple(round(t, 2) for t in np.arange(0.0, 0.65, 0.05))
 CV_FOLDS = 3
 EMBEDDING_CACHE = "embedding-cache"
@@ -123,20 +125,25 @@ def _feature_names(vectorizer: Any) -> np.ndarray:
     return names
 
 
-def build_classifier(c: float = DEFAULT_C, seed: int = SEED) -> LogisticRegression:
-    """Multinomial logistic regression with balanced classes: probabilities and weights we can explain.
+def build_classifier(c: float = DEFAULT_C, seed: int = SEED, class_weight: str = DEFAULT_CLASS_WEIGHT,
+                     ) -> LogisticRegression:
+    """Multinomial logistic regression: probabilities and weights we can explain.
 
+    `class_weight` is "balanced" (four of the five topics are rare in real comments) or "none".
     Newton-CG reaches the optimum in a few iterations on these features, 2-3x faster than L-BFGS.
     """
-    return LogisticRegression(C=c, class_weight="balanced", solver="newton-cg", max_iter=300,
-                              random_state=seed)
+    if class_weight not in CLASS_WEIGHTS:
+        raise ValueError(f"unknown class weight {class_weight!r}; expected one of {CLASS_WEIGHTS}")
+    return LogisticRegression(C=c, class_weight=None if class_weight == "none" else class_weight,
+                              solver="newton-cg", max_iter=300, random_state=seed)
 
 
 def build_pipeline(feature_set: str = DEFAULT_FEATURES, c: float = DEFAULT_C, seed: int = SEED,
-                   cache_dir: Path | None = None) -> Pipeline:
+                   cache_dir: Path | None = None, embedding_weight: float = 1.0,
+                   class_weight: str = DEFAULT_CLASS_WEIGHT) -> Pipeline:
     """Return the whole model as one Pipeline, so training and serving cannot drift."""
-    return Pipeline([("features", features.build_features(feature_set, cache_dir)),
-                     ("classifier", build_classifier(c, seed))])
+    return Pipeline([("features", features.build_features(feature_set, cache_dir, embedding_weight)),
+                     ("classifier", build_classifier(c, seed, class_weight))])
 
 
 def decide_topics(proba: np.ndarray, threshold: float) -> list[str]:
@@ -168,12 +175,28 @@ def read_selection(path: Path = dataset.SELECTION_JSON) -> dict[str, Any] | None
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def chosen_settings(selection: dict[str, Any] | None) -> tuple[str, float, float]:
-    """Feature set, C and `other` threshold: the recorded choice, else the defaults."""
+def chosen_settings(selection: dict[str, Any] | None) -> tuple[dict[str, Any], float]:
+    """The recorded choice as `build_pipeline` keywords, and the `other` threshold; else the defaults."""
     if selection is None:
-        return DEFAULT_FEATURES, DEFAULT_C, 0.0
-    chosen = selection["chosen"]
-    return chosen["features"], float(chosen["c"]), float(selection["threshold"]["other_below"])
+        return pipeline_settings({}), 0.0
+    return pipeline_settings(selection["chosen"]), float(selection["threshold"]["other_below"])
+
+
+def pipeline_settings(chosen: dict[str, Any]) -> dict[str, Any]:
+    """`build_pipeline` keywords from a recorded choice (older records lack the newer keys)."""
+    return {"feature_set": chosen.get("features", DEFAULT_FEATURES), "c": float(chosen.get("c", DEFAULT_C)),
+            "embedding_weight": float(chosen.get("embedding_weight", 1.0)),
+            "class_weight": chosen.get("class_weight", DEFAULT_CLASS_WEIGHT)}
+
+
+def describe(settings: dict[str, Any]) -> str:
+    """A pipeline's settings as people read them: "words+chars+embeddings, C=64"."""
+    name = f"{settings['feature_set']}, C={settings['c']:g}"
+    if settings.get("embedding_weight", 1.0) != 1.0:
+        name += f", embeddings x{settings['embedding_weight']:g}"
+    if settings.get("class_weight", DEFAULT_CLASS_WEIGHT) != DEFAULT_CLASS_WEIGHT:
+        name += f", class weight {settings['class_weight']}"
+    return name
 
 
 def embedding_cache() -> Path:
@@ -198,17 +221,18 @@ def train(
     rows = dataset.load_labeled(data_path)
     parts = dataset.split(rows, seed)
     selection = read_selection(selection_path)
-    feature_set, c, threshold = chosen_settings(selection)
+    settings, threshold = chosen_settings(selection)
+    feature_set = settings["feature_set"]
     digest = dataset.data_hash(data_path)
     if selection is not None and selection["data"]["sha256"] != digest:
         progress("note: the recorded model selection ran on other data; "
                  "rerun `python -m classifiers select` to refresh it")
-    progress(f"fitting {feature_set} features, C={c:g}, on {len(parts.train)} comments "
+    progress(f"fitting {describe(settings)}, on {len(parts.train)} comments "
              "(sentence vectors are cached after the first run)")
     if features.uses_embeddings(feature_set):
         embeddings.cached_encode([r.text for r in rows], embedding_cache(), progress=lambda done, total:
                                  progress(f"encoded {done}/{total} new comments"))
-    pipeline = build_pipeline(feature_set, c, seed, embedding_cache()).fit(
+    pipeline = build_pipeline(**settings, seed=seed, cache_dir=embedding_cache()).fit(
         [r.text for r in parts.train], [r.topic for r in parts.train]
     )
     version = f"{MODEL_FAMILY}+{digest[:10]}"
@@ -225,7 +249,9 @@ def train(
         "seed": seed,
         "data": data_summary(data_path.name, digest, rows, parts),
         "libraries": artifacts.library_versions(),
-        "hyperparameters": {"features": feature_set, "C": c, "class_weight": "balanced"},
+        "hyperparameters": {"features": feature_set, "C": settings["c"],
+                            "class_weight": settings["class_weight"],
+                            "embedding_weight": settings["embedding_weight"]},
         "embeddings": runtime_facts() if features.uses_embeddings(feature_set) else None,
         **selection_summary(selection, digest, threshold),
         **held_out_reports(parts.test, test_proba, threshold),

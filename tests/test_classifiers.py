@@ -250,9 +250,35 @@ def test_selection_compares_candidates_and_train_applies_the_winner(tmp_path):
     model = topic_model.train(tmp_path / "m", data, selection_path=out)
     assert model.card["hyperparameters"]["features"] == report["chosen"]["features"]
     assert model.card["hyperparameters"]["C"] == report["chosen"]["c"]
+    assert model.card["hyperparameters"]["embedding_weight"] == report["chosen"]["embedding_weight"]
+    assert model.card["hyperparameters"]["class_weight"] == report["chosen"]["class_weight"]
     assert model.threshold == report["threshold"]["other_below"]
     assert model.card["selection"]["ran_on_this_data"] is True
     assert model.card["cross_validation"]["oof"] == report["out_of_fold"]
+
+
+def test_selection_grid_holds_its_best_c_inside_and_varies_each_lever_at_one_c():
+    embedding_cs = sorted(c.c for c in selection.CANDIDATES if c.features == selection.EMBEDDING_DESIGN
+                          and c.embedding_weight == 1.0 and c.class_weight == "balanced")
+    assert embedding_cs[0] < selection.VARIED_AT_C < embedding_cs[-1]
+    varied = [c for c in selection.CANDIDATES if c.embedding_weight != 1.0 or c.class_weight != "balanced"]
+    assert varied and all(c.c == selection.VARIED_AT_C for c in varied)
+    assert len({c.name for c in selection.CANDIDATES}) == len(selection.CANDIDATES)
+
+
+def test_embedding_weight_scales_only_the_sentence_vector_inside_the_pipeline():
+    texts = ["rent is too high", "they track my phone", "rent is high and they track us"]
+    plain = topic_model.build_pipeline(embedding_weight=1.0).named_steps["features"].fit(texts)
+    doubled = topic_model.build_pipeline(embedding_weight=2.0).named_steps["features"].fit(texts)
+    a, b = plain.transform(texts).toarray(), doubled.transform(texts).toarray()
+    n_grams = a.shape[1] - 384
+    assert np.allclose(b[:, :n_grams], a[:, :n_grams])
+    assert np.allclose(b[:, n_grams:], 2 * a[:, n_grams:]) and np.abs(a[:, n_grams:]).sum() > 0
+
+
+def test_unknown_class_weight_is_refused_by_name():
+    with pytest.raises(ValueError, match="sqrt"):
+        topic_model.build_classifier(8.0, class_weight="sqrt")
 
 
 def test_learning_curve_trains_on_growing_shares_of_the_real_rows(tmp_path):
