@@ -130,6 +130,22 @@ def select(data: Path, seed: int, out: Path, no_generalisation: bool) -> None:
                            "candidates": report["candidates"]}, indent=2))
 
 
+@main.command(name="select-sentiment")
+@sentiment_data_option
+@seed_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=sentiment_model.SELECTION_JSON, show_default=True)
+def select_sentiment(sentiment_data: Path, seed: int, out: Path) -> None:
+    """Choose the sentiment model's features and C by cross-validation, measure leave-one-source-out,
+    and record both for `train`."""
+    runs = 1 + len(REAL_SOURCES)
+    with step_progress(1 + runs * sentiment_model.CV_FOLDS + len(REAL_SOURCES), "cross-validating") as advance:
+        record = sentiment_model.select(sentiment_data, seed, progress=advance)
+    sentiment_model.write_selection(record, out)
+    say(f"wrote {out}")
+    click.echo(json.dumps({"chosen": record["chosen"], "candidates": record["candidates"]}, indent=2))
+
+
 def parse_fractions(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[float, ...]:
     """Read "0.25,0.5,1" into shares of the real training rows, each above 0 and at most 1."""
     try:

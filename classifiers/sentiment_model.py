@@ -7,14 +7,18 @@ for something that name a risk. A multinomial logistic regression with balanced 
 P(positive), P(neutral), P(negative); the label is the most probable class and
 `sentiment_score` = P(positive) - P(negative), a number from -1 to 1.
 
-Training chooses the feature set and C by cross-validation on the training split (real comments as
-the criterion), fits once, and writes a card with held-out and leave-one-source-out figures beside
-raw VADER's on the same rows, and the agreement of two independent readings as the ceiling.
+Selection chooses the feature set and C by cross-validation on the training split (real comments as
+the criterion) and measures leave-one-source-out; it fits about a hundred models, so it runs on demand
+(`python -m classifiers select-sentiment`) and is recorded in `classifiers/data/sentiment_selection.json`
+beside the data. Training fits the recorded choice once (or selects first, when the record was made
+on other data) and writes a card with held-out and leave-one-source-out figures beside raw VADER's on
+the same rows, and the agreement of two independent readings as the ceiling.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -41,6 +45,7 @@ CARD_NAME = "sentiment_card.json"
 CARD_FORMAT = 1  # bump when the card gains keys that readers rely on, so old cards count as stale
 SENTIMENT_CSV = dataset.DATA_DIR / "sentiment.csv"
 SECOND_READ_NEWS_CSV = dataset.DATA_DIR / "second_read_sentiment_civil.csv"
+SELECTION_JSON = dataset.DATA_DIR / "sentiment_selection.json"
 WRITTEN = "written"  # examples written for this project: hard cases the real data lacks
 FEATURE_SETS = ("vader+words+embeddings", "vader+embeddings")
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -327,20 +332,54 @@ def _agreement(pairs: list[tuple[SentimentComment, str, int]]) -> dict[str, Any]
 # --- training, saving, loading ------------------------------------------------------------------
 
 
+def select(data_path: Path = SENTIMENT_CSV, seed: int = SEED,
+           progress: Progress = lambda _: None) -> dict[str, Any]:
+    """Cross-validate every candidate on the training split and measure leave-one-source-out: the record."""
+    rows = load_labeled(data_path)
+    progress(f"sentiment: VADER and sentence vectors of {len(rows)} comments (cached after the first run)")
+    fixed = Fixed.of(rows, topic.embedding_cache())
+    train_idx = np.flatnonzero([not dataset.in_test_split(r.text, seed) for r in rows])
+    selection = choose([rows[i] for i in train_idx], Fixed(fixed.texts[train_idx], fixed.vader[train_idx],
+                                                           fixed.vectors[train_idx]), seed, progress)
+    chosen = selection["chosen"]
+    return {
+        "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path), "train_rows": len(train_idx)},
+        "seed": seed,
+        "criterion": "out-of-fold macro-F1 on the real comments of the training split",
+        "rule": RULE, "folds": CV_FOLDS, "candidates": selection["candidates"],
+        "standard_error": selection["standard_error"],
+        "chosen": {**asdict(chosen), "name": chosen.name},
+        "leave_one_source_out": leave_one_source_out(rows, fixed, train_idx, seed, progress),
+    }
+
+
+def write_selection(record: dict[str, Any], path: Path = SELECTION_JSON) -> None:
+    """Keep the evidence beside the data it was computed on (it is committed; the model is not)."""
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def recorded_selection(data_path: Path, seed: int, selection_path: Path,
+                       progress: Progress) -> dict[str, Any]:
+    """The recorded selection when it was made on this data and seed; else select now (slower)."""
+    if selection_path.exists():
+        record = json.loads(selection_path.read_text(encoding="utf-8"))
+        if record["data"]["sha256"] == dataset.data_hash(data_path) and record["seed"] == seed:
+            return record
+        progress(f"sentiment: {selection_path.name} was made on other data; selecting again "
+                 "(`python -m classifiers select-sentiment` records it)")
+    return select(data_path, seed, progress)
+
+
 def train(model_dir: Path | None = None, data_path: Path = SENTIMENT_CSV, seed: int = SEED,
-          progress: Progress = lambda _: None) -> SentimentModel:
-    """Choose by cross-validation, fit once on the training split, measure, write artifact and card."""
+          progress: Progress = lambda _: None, selection_path: Path = SELECTION_JSON) -> SentimentModel:
+    """Fit the selected pipeline once on the training split, measure, write artifact and card."""
     model_dir = model_dir or default_model_dir()
+    selection = recorded_selection(data_path, seed, selection_path, progress)
     rows = load_labeled(data_path)
     train_rows, test_rows = split(rows, seed)
     cache = topic.embedding_cache()
-    progress(f"sentiment: VADER and sentence vectors of {len(rows)} comments (cached after the first run)")
-    fixed = Fixed.of(rows, cache)
-    held = np.array([dataset.in_test_split(r.text, seed) for r in rows])
-    train_idx, test_idx = np.flatnonzero(~held), np.flatnonzero(held)
-    selection = choose(train_rows, Fixed(fixed.texts[train_idx], fixed.vader[train_idx],
-                                         fixed.vectors[train_idx]), seed, progress)
-    chosen = selection["chosen"]
+    chosen = Candidate(selection["chosen"]["features"], selection["chosen"]["c"])
+    test_vader = score_rows(sentiment_scores(r.text) for r in test_rows)
     progress(f"sentiment: fitting {chosen.name} on {len(train_rows)} comments")
     pipeline = build_pipeline(chosen.features, chosen.c, seed, cache).fit(
         [r.text for r in train_rows], [r.sentiment for r in train_rows])
@@ -349,7 +388,6 @@ def train(model_dir: Path | None = None, data_path: Path = SENTIMENT_CSV, seed: 
     model = SentimentModel(pipeline, version, card={})
     test_proba = model.probabilities([r.text for r in test_rows])
     progress(f"sentiment: evaluated on {len(test_rows)} held-out comments")
-    generalisation = leave_one_source_out(rows, fixed, train_idx, seed, progress)
     features.forget_cache(pipeline)
     card = {
         "version": version,
@@ -362,12 +400,10 @@ def train(model_dir: Path | None = None, data_path: Path = SENTIMENT_CSV, seed: 
         "hyperparameters": {"features": chosen.features, "C": chosen.c, "class_weight": "balanced",
                             "score": "P(positive) - P(negative)", "label": "arg-max"},
         "embeddings": runtime_facts() if "embeddings" in chosen.features else None,
-        "selection": {"criterion": "out-of-fold macro-F1 on the real comments of the training split",
-                      "rule": RULE, "folds": CV_FOLDS, "candidates": selection["candidates"],
-                      "standard_error": selection["standard_error"],
-                      "chosen": {**asdict(chosen), "name": chosen.name}},
-        "held_out": held_out_report(test_rows, test_proba, fixed.vader[test_idx]),
-        "leave_one_source_out": generalisation,
+        "selection": {key: selection[key] for key in
+                      ("criterion", "rule", "folds", "candidates", "standard_error", "chosen")},
+        "held_out": held_out_report(test_rows, test_proba, test_vader),
+        "leave_one_source_out": selection["leave_one_source_out"],
         "labeling": labeling_agreement(rows),
         "attribution": dataset.ATTRIBUTION,
     }

@@ -214,6 +214,34 @@ def test_same_data_and_seed_give_the_same_sentiment_model(tmp_path):
     assert (first.probabilities(texts) == second.probabilities(texts)).all()
 
 
+def test_the_recorded_selection_was_made_on_the_shipped_data():
+    record = json.loads(sentiment_model.SELECTION_JSON.read_text(encoding="utf-8"))
+    assert record["data"]["sha256"] == dataset.data_hash(sentiment_model.SENTIMENT_CSV), (
+        "rerun `python -m classifiers select-sentiment` after changing the labels")
+    assert record["seed"] == sentiment_model.SEED
+    assert set(record["leave_one_source_out"]) == set(dataset.REAL_SOURCES)
+
+
+def test_train_fits_the_recorded_choice_and_selects_again_for_other_data(tmp_path):
+    data = write_sentiment_sample(tmp_path / "sample.csv", 30)
+    record = sentiment_model.select(data)
+    other = next(c for c in sentiment_model.CANDIDATES if c.name != record["chosen"]["name"])
+    record["chosen"] = {"features": other.features, "c": other.c, "name": other.name}
+    sentiment_model.write_selection(record, tmp_path / "selection.json")
+    recorded = sentiment_model.train(tmp_path / "a", data, selection_path=tmp_path / "selection.json")
+    assert recorded.card["selection"]["chosen"]["name"] == other.name
+    assert recorded.card["hyperparameters"] == {**recorded.card["hyperparameters"],
+                                                "features": other.features, "C": other.c}
+
+    record["data"]["sha256"] = "0" * 64  # made on other labels: not to be trusted
+    sentiment_model.write_selection(record, tmp_path / "selection.json")
+    messages: list[str] = []
+    reselected = sentiment_model.train(tmp_path / "b", data, selection_path=tmp_path / "selection.json",
+                                       progress=messages.append)
+    assert reselected.card["selection"]["chosen"]["name"] != other.name
+    assert any("selecting again" in message for message in messages)
+
+
 def copy_models(model_dir: Path, target: Path) -> Path:
     target.mkdir()
     for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME,
