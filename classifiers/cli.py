@@ -138,8 +138,8 @@ def select(data: Path, seed: int, out: Path, no_generalisation: bool) -> None:
 def select_sentiment(sentiment_data: Path, seed: int, out: Path) -> None:
     """Choose the sentiment model's features and C by cross-validation, measure leave-one-source-out,
     and record both for `train`."""
-    runs = 1 + len(REAL_SOURCES)
-    with step_progress(1 + runs * sentiment_model.CV_FOLDS + len(REAL_SOURCES), "cross-validating") as advance:
+    steps = 1 + (1 + len(REAL_SOURCES)) * sentiment_model.CV_FOLDS + len(REAL_SOURCES)
+    with step_progress(steps, "cross-validating") as advance:
         record = sentiment_model.select(sentiment_data, seed, progress=advance)
     sentiment_model.write_selection(record, out)
     say(f"wrote {out}")

@@ -343,7 +343,8 @@ def select(data_path: Path = SENTIMENT_CSV, seed: int = SEED,
                                                            fixed.vectors[train_idx]), seed, progress)
     chosen = selection["chosen"]
     return {
-        "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path), "train_rows": len(train_idx)},
+        "data": {"path": data_path.name, "sha256": dataset.data_hash(data_path),
+                 "train_rows": len(train_idx)},
         "seed": seed,
         "criterion": "out-of-fold macro-F1 on the real comments of the training split",
         "rule": RULE, "folds": CV_FOLDS, "candidates": selection["candidates"],
