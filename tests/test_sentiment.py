@@ -242,6 +242,19 @@ def test_train_fits_the_recorded_choice_and_selects_again_for_other_data(tmp_pat
     assert any("selecting again" in message for message in messages)
 
 
+def test_select_sentiment_cli_records_the_choice_with_progress(tmp_path):
+    data = write_sentiment_sample(tmp_path / "sample.csv", 30)
+    out = tmp_path / "selection.json"
+    result = subprocess.run([sys.executable, "-m", "classifiers", "select-sentiment", "--sentiment-data",
+                             str(data), "--out", str(out)], capture_output=True, text=True, timeout=300,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert json.loads(result.stdout)["chosen"] == record["chosen"]
+    assert record["data"]["sha256"] == dataset.data_hash(data)
+    assert "cross-validation fold 3/3" in result.stderr and f"wrote {out}" in result.stderr
+
+
 def copy_models(model_dir: Path, target: Path) -> Path:
     target.mkdir()
     for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME,
