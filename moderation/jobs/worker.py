@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -115,6 +116,23 @@ class Worker:
         db.session.add(row)
         db.session.commit()
         self.last_heartbeat = time.monotonic()
+
+
+def lower_priority(niceness: int) -> int:
+    """Give every thread of this process CPU priority `niceness` (never raise it); return the result.
+
+    On Linux a nice value belongs to a thread and only new threads inherit it: the BLAS threads
+    NumPy started at import keep theirs unless each is set, so every task in /proc is.
+    """
+    tasks = Path("/proc/self/task")
+    threads = [int(tid) for tid in os.listdir(tasks)] if tasks.is_dir() else [0]
+    for thread in threads:
+        try:
+            if niceness > os.getpriority(os.PRIO_PROCESS, thread):
+                os.setpriority(os.PRIO_PROCESS, thread, niceness)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def classify_jobs(worker: Worker, batch: list[Job]) -> None:
