@@ -194,6 +194,7 @@ def post_comment():
     article = article_for_post(fields["article"], fields["title"])
     if article is None:
         abort(404, "There is no article with this slug or address.")
+    slug = article.slug  # read now: the commit expires the article
     try:
         submitted = service.submit_comment(article, fields["author"], fields["body"], fields["email"],
                                            client_address=request.remote_addr,
@@ -202,9 +203,17 @@ def post_comment():
         return invalid(refused.errors)
     except service.NotAllowed as refused:
         return invalid({"article": str(refused)})
-    comment = submitted.comment
-    message = AWAITING if comment.status is CommentStatus.PENDING else PUBLISHED
-    return jsonify(message=message, comment=public_comment(comment)), 200 if submitted.duplicate else 201
+    message = AWAITING if submitted.status is CommentStatus.PENDING else PUBLISHED
+    if submitted.duplicate:  # the earlier comment as it is now (it may be classified or decided)
+        return jsonify(message=message, comment=public_comment(submitted.comment)), 200
+    return jsonify(message=message, comment=new_comment(submitted, slug)), 201
+
+
+def new_comment(submitted: service.Submission, slug: str) -> dict[str, Any]:
+    """`public_comment` of a comment just stored, from what was stored: no query after the commit."""
+    return {"id": submitted.comment_id, "article": slug, "author": submitted.author, "body": submitted.body,
+            "created_at": iso(submitted.created_at), "status": submitted.status.value, "topic": None,
+            "topic_uncertain": None, "sentiment": None, "sentiment_score": None}
 
 
 @bp.after_request

@@ -168,9 +168,9 @@ def post_comment(slug: str):
         return form_errors(article, form, {"body": str(refused)})
     except commenters.Refused as refused:
         return form_errors(article, form, {"email": str(refused)})
-    status = submitted.comment.status.value
     # A comment the banned-word list rejected gets the same neutral answer as any other.
-    remember_own(submitted.comment.id, {"pending": AWAITING, "approved": PUBLISHED}.get(status, RECEIVED))
+    remember_own(submitted.comment_id,
+                 {"pending": AWAITING, "approved": PUBLISHED}.get(submitted.status.value, RECEIVED))
     return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
 
 

@@ -89,10 +89,13 @@ class Verdict:
         return self.words("suspect")
 
 
+# Built once and read as plain rows: every posted comment is checked against the lists.
+ENTRIES = select(WordListEntry.kind, WordListEntry.phrase).order_by(WordListEntry.kind, WordListEntry.phrase)
+
+
 def entries() -> list[tuple[str, str]]:
     """The lists as (kind, phrase) pairs."""
-    return [(row.kind, row.phrase) for row in db.session.scalars(
-        select(WordListEntry).order_by(WordListEntry.kind, WordListEntry.phrase))]
+    return [(kind, phrase) for kind, phrase in db.session.execute(ENTRIES)]
 
 
 def check(text: str) -> Verdict:
