@@ -30,6 +30,8 @@ FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
 # pending ones are shown to that browser and nobody else, outside the shared cached list.
 OWN_COMMENTS_KEY, OWN_COMMENTS_KEPT = "own_comments", 20
 YOUR_COMMENT = "your-comment"
+# Session keys that put something of the reader's own on the page: a message, a staff login.
+SESSION_STATE = frozenset({"posted", "_flashes", "_user_id"})
 # What the article page shows: the ORM object after a refused post, a plain row when only reading.
 ShownArticle = Article | Row[Any]
 
@@ -68,8 +70,14 @@ def own_pending(article_id: int) -> list[Comment]:
 
 
 def sees_the_shared_page() -> bool:
-    """True for a reader with nothing of their own to show: not logged in, no message waiting."""
-    return "posted" not in session and not current_user.is_authenticated and "_flashes" not in session
+    """True for a reader with nothing of their own to show: not logged in, no message waiting.
+
+    Read from the session's keys: asking Flask-Login first would run its user loading (and its
+    session-protection hash) for every anonymous reader. Staff never log in with a remember cookie;
+    one sent anyway takes the full path, where Flask-Login decides.
+    """
+    return (SESSION_STATE.isdisjoint(session)
+            and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies)
 
 
 def reader_page(article: ShownArticle) -> str:
@@ -150,7 +158,9 @@ def comment_limit() -> str:
 @limiter.limit(comment_limit)
 def post_comment(slug: str):
     """Store a reader's comment, then redirect (post/redirect/get) with what happens next."""
-    article = article_or_404(slug)
+    article = queries.article_row(slug)  # the service reads its id and switches: a row will do
+    if article is None:
+        abort(404)
     form = CommentForm()
     if not form.validate_on_submit():
         return render_article(article, form, 422)
@@ -197,7 +207,7 @@ def usable_token(token: str | None) -> str | None:
     return token if token and len(token) <= 64 else None
 
 
-def form_errors(article: Article, form: CommentForm, errors: dict[str, str]):
+def form_errors(article: ShownArticle, form: CommentForm, errors: dict[str, str]):
     """Show the form again with the reader's text kept and each error beside its field."""
     for name, message in errors.items():
         field = getattr(form, name)

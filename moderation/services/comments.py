@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
@@ -133,7 +133,7 @@ def client_hash(address: str | None) -> str | None:
 
 
 def submit_comment(
-    article: Article,
+    article: Article | Row[Any],
     author: str,
     body: str,
     email: str | None = None,
@@ -145,6 +145,7 @@ def submit_comment(
     Classifying is the background worker's work: the reader's request only validates and stores.
     A repeated token is caught by the column's unique index when inserting, not looked up first:
     one query less on every post, and the same answer when two posts race.
+    `article` may be the ORM object or its plain row (only its id and switches are read).
     A banned or suspended commenter is refused (commenters.Refused) and nothing is stored; the
     word lists reject or hold the comment; trusted commenters skip the wait.
     """

@@ -62,6 +62,9 @@ class Match:
 
 def find(text: str, phrases: Iterable[tuple[str, str]]) -> list[Match]:
     """Every occurrence of the (kind, phrase) pairs in the text, with its span in the original text."""
+    phrases = list(phrases)
+    if not phrases:  # no lists set (the default): folding the text character by character is for nothing
+        return []
     folded, origin = fold(text)
     found = []
     for kind, phrase in phrases:
