@@ -12,7 +12,7 @@ from moderation.extensions import cache, db
 from moderation.models import ActionKind, Role
 from moderation.services import comments as service
 from tests.conftest import csrf_from, make_app, release_database, set_article
-from tests.helpers import form_for, latest_comment, post_comment
+from tests.helpers import count_comments, form_for, latest_comment, post_comment
 
 SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
 
@@ -141,3 +141,14 @@ def test_staff_get_their_own_page_and_the_shared_page_never_shows_staff_parts(ap
     reader_page = page_of(app.test_client(), article.url)
     assert "Log out" not in reader_page and "Staff log in" in reader_page
     assert not any("Log out" in page for page in cached_pages(app))
+
+
+def test_a_token_from_another_readers_page_is_refused_and_nothing_is_stored(app, article):
+    first, second = app.test_client(), app.test_client()
+    theirs = form_for(first, article.url)
+    form_for(second, article.url)  # the second reader has a session (and a CSRF secret) of their own
+    response = second.post(f"{article.url}/comments", data=theirs | {"author": "Reader", "email": "",
+                                                                       "body": "With a borrowed token.",
+                                                                       "website": ""})
+    assert response.status_code == 400
+    assert count_comments(app, body="With a borrowed token.") == 0

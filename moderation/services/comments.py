@@ -204,8 +204,9 @@ def _store_new(row: dict[str, Any], actions: list[dict[str, Any]], token: str | 
     """Store the comment, its audit rows and its classify job in one transaction; a repeated token
     (a double click, a retry) returns the comment that holds it instead."""
     try:
-        comment_id = db.session.execute(INSERT_COMMENT, row).inserted_primary_key[0]
-        db.session.execute(INSERT_ACTIONS, [{**action, "comment_id": comment_id, "user_id": None,
+        connection = db.session.connection()  # the session's transaction, without its ORM layer per statement
+        comment_id = connection.execute(INSERT_COMMENT, row).inserted_primary_key[0]
+        connection.execute(INSERT_ACTIONS, [{**action, "comment_id": comment_id, "user_id": None,
                                              "created_at": row["created_at"]} for action in actions])
         jobs.enqueue(jobs.CLASSIFY, comment_id)
         webhooks.comment_created(comment_id)

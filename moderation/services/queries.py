@@ -40,6 +40,11 @@ def article_row(slug: str) -> Row[Any] | None:
         return connection.execute(ARTICLE_ROW_BY_SLUG, {"slug": slug}).first()
 
 
+def article_row_to_write(slug: str) -> Row[Any] | None:
+    """The article as a plain row, read in the session's transaction (posting writes in it next)."""
+    return db.session.connection().execute(ARTICLE_ROW_BY_SLUG, {"slug": slug}).first()
+
+
 def approved_comments(article: Article, page: int, per_page: int) -> Pagination:
     """The comments readers may see: approved only, newest first."""
     query = (select(Comment)

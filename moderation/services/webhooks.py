@@ -70,7 +70,7 @@ ACTIVE_ENDPOINT_EVENTS = select(WebhookEndpoint.id, WebhookEndpoint.events).wher
 
 def subscribers(event: str) -> list[int]:
     """The ids of active endpoints that asked for this event (plain rows, no ORM objects)."""
-    return [endpoint_id for endpoint_id, events in db.session.execute(ACTIVE_ENDPOINT_EVENTS)
+    return [endpoint_id for endpoint_id, events in db.session.connection().execute(ACTIVE_ENDPOINT_EVENTS)
             if event in events]
 
 

@@ -92,13 +92,13 @@ class Verdict:
         return self.words("suspect")
 
 
-# Built once and read as plain rows: every posted comment is checked against the lists.
+# Built once and read as plain rows on the session's connection: every posted comment is checked.
 ENTRIES = select(WordListEntry.kind, WordListEntry.phrase).order_by(WordListEntry.kind, WordListEntry.phrase)
 
 
 def entries() -> list[tuple[str, str]]:
     """The lists as (kind, phrase) pairs."""
-    return [(kind, phrase) for kind, phrase in db.session.execute(ENTRIES)]
+    return [(kind, phrase) for kind, phrase in db.session.connection().execute(ENTRIES)]
 
 
 def check(text: str) -> Verdict:
