@@ -152,3 +152,14 @@ def test_a_token_from_another_readers_page_is_refused_and_nothing_is_stored(app,
                                                                        "website": ""})
     assert response.status_code == 400
     assert count_comments(app, body="With a borrowed token.") == 0
+
+
+def test_the_api_list_is_never_stale_after_a_decision_or_an_edit(app, client, article, other_server):
+    url = f"/api/v1/comments?article={article.slug}"
+    assert client.get(url).get_json()["total"] == 6  # cached now
+    post_comment(app.test_client(), article.slug, body="Seen through the API.")
+    decide_in(other_server, latest_comment(app).id, ActionKind.APPROVE)
+    listed = client.get(url).get_json()
+    assert listed["total"] == 7 and listed["comments"][0]["body"] == "Seen through the API."
+    set_article(app, article.id, comments_open=False)  # closing does not change the comments' version
+    assert client.get(url).get_json()["article"]["comments_open"] is False
