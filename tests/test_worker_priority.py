@@ -25,12 +25,19 @@ def thread_niceness(pid: int) -> set[int]:
     return values
 
 
-def start_worker(database_url: str, model_dir: Path, **env: str) -> subprocess.Popen[str]:
+def autogroup_niceness(pid: int) -> int:
+    """The nice value of the process's scheduling group ("/autogroup-N nice V")."""
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+def start_worker(database_url: str, model_dir: Path, new_session: bool = False,
+                 **env: str) -> subprocess.Popen[str]:
     inherited = {name: value for name, value in os.environ.items() if name != "WORKER_NICE"}
     settings = {**inherited, "DATABASE_URL": database_url, "COMMENT_MODEL_DIR": str(model_dir),
                 "SECRET_KEY": "test-secret", "MODEL_AUTO_TRAIN": "false", **env}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--poll", "0.1"],
-                            cwd=ROOT, env=settings, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                            cwd=ROOT, env=settings, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            start_new_session=new_session)
 
 
 def wait_for_start(process: subprocess.Popen[str], timeout: float = 60) -> str:
@@ -75,3 +82,27 @@ def test_a_worker_priority_of_0_leaves_it_as_started():
 def test_a_worker_priority_outside_0_to_19_fails_fast_with_its_name(raw):
     with pytest.raises(ValueError, match="WORKER_NICE"):
         config.from_environment({"WORKER_NICE": raw})
+
+
+needs_autogroups = pytest.mark.skipif(not Path("/proc/self/autogroup").is_file(),
+                                      reason="the kernel has no scheduler autogroups")
+
+
+@needs_autogroups
+@pytest.mark.parametrize("worker_process", [{"new_session": True}], indirect=True)
+def test_a_worker_in_a_session_of_its_own_lowers_its_scheduling_group_too(worker_process):
+    wait_for_start(worker_process)
+    assert autogroup_niceness(worker_process.pid) == 10
+
+
+@needs_autogroups
+def test_a_worker_sharing_its_session_leaves_the_group_alone(database_url, model_dir):
+    before = autogroup_niceness(os.getpid())  # this test's group: the worker below joins it
+    process = start_worker(database_url, model_dir)
+    try:
+        wait_for_start(process)
+        assert autogroup_niceness(os.getpid()) == before < 10
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()

@@ -132,7 +132,28 @@ def lower_priority(niceness: int) -> int:
                 os.setpriority(os.PRIO_PROCESS, thread, niceness)
         except ProcessLookupError:  # a thread that ended meanwhile
             continue
+    lower_own_autogroup(niceness)
     return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def lower_own_autogroup(niceness: int) -> None:
+    """Lower this session's scheduling group too, when the worker leads a session of its own.
+
+    With Linux's autogroups (on by default), nice ranks threads only within their session's
+    group, and groups share the CPU equally: a worker started in a new session (by a process
+    manager, or bench/run.py) kept half of two cores against gunicorn whatever its nice. A worker
+    in the same session as gunicorn (./bin/serve) leaves the group alone: that would lower gunicorn.
+    """
+    if os.getsid(0) != os.getpid() or not AUTOGROUP.is_file():
+        return
+    try:
+        if niceness > int(AUTOGROUP.read_text().split()[-1]):
+            AUTOGROUP.write_text(str(niceness))
+    except (OSError, ValueError):  # no autogroups here, or not allowed: the threads' nice stands
+        log.warning("could not lower the worker's scheduling group to nice %d", niceness)
 
 
 def classify_jobs(worker: Worker, batch: list[Job]) -> None:
