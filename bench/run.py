@@ -168,8 +168,11 @@ def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path
 
 def check_stored(running: dict[str, servers.Server], results: dict, app) -> dict[str, dict[str, int]]:
     """Every accepted POST must be in its server's database exactly once (and classified, here)."""
-    say("checking every accepted comment is stored exactly once (waiting for the worker)")
-    app_data.wait_for_worker(app, timeout=300)
+    accepted_here = sum(r.ok for name in ("app", "api") for r in results[(name, "POST")])
+    say(f"checking every accepted comment is stored exactly once (waiting for the worker to classify "
+        f"{accepted_here:,})")
+    # Long enough for the worker at half the target drain rate: an unclassified comment counts as lost.
+    app_data.wait_for_worker(app, timeout=max(300.0, 2 * accepted_here / TARGETS["drain_per_s"]))
     checks = {}
     for name, server in running.items():
         table, column = COMMENT_COLUMN[name]
