@@ -39,7 +39,7 @@ def prepare(app: Flask, texts: list[str]) -> None:
         article = db.session.get(Article, result.article.id)
         moderator = db.session.scalar(select(User).where(User.username == "demo-moderator"))
         missing = APPROVED_ON_PAGE - approved_count(article.id)
-        ids = [service.submit_comment(article, f"reader{n}", text).comment.id
+        ids = [service.submit_comment(article, f"reader{n}", text).comment_id
                for n, text in enumerate(texts[:missing])]
         service.decide(ids, ActionKind.APPROVE, moderator)
         db.session.remove()

@@ -43,11 +43,11 @@ class Target:
 
     base: str
     path: str
-    mode: str  # get | form | csrf-form | json
+    mode: str  # get | form | csrf-form | json | api-json
     ok_status: int
     bodies: Path | None = None  # one comment a line, encoded for the mode
     run: str = "r0"  # the tag every POST of this run carries
-    extra: tuple[str, ...] = ()  # CSRF token and cookie for csrf-form
+    extra: tuple[str, ...] = ()  # CSRF token and cookie for csrf-form; the article's slug for api-json
 
 
 def ensure_wrk(echo: Callable[[str], None]) -> str | None:
@@ -131,6 +131,11 @@ class Connection:
         tag = f"[{self.target.run} t{self.number}-{self.sent}]"
         if self.target.mode == "json":
             body = f'{{"author": "bench", "text": {text[:-1]} {tag}"}}'
+            return body, {"Content-Type": "application/json"}
+        if self.target.mode == "api-json":
+            slug, token = self.target.extra[0], f"{self.target.run}-t{self.number}-{self.sent}"
+            body = (f'{{"article": "{slug}", "author": "bench", "body": {text[:-1]} {tag}", "email": "", '
+                    f'"submission_token": "{token}"}}')
             return body, {"Content-Type": "application/json"}
         fields = f"author=bench&body={text}{urllib.parse.quote(' ' + tag)}"
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

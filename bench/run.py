@@ -6,7 +6,9 @@ Three servers, each gunicorn with 2 sync workers and --preload on 127.0.0.1 (ben
 the bare app in bench/bare_app.py, Isso 0.14 from PyPI in bench/.venv-isso (created on first use),
 and this app with its background worker beside it, as ./bin/serve runs it (rate limits off). wrk
 (from Debian; installed when missing and root) loads each with 16 connections, POST and GET in turn,
-for 10 s, twice (bench/wrk.lua builds the requests). Then, on this app: every accepted comment is
+for 10 s, twice (bench/wrk.lua builds the requests); this app twice over: its HTML pages (the
+article page, the form post) and its JSON API (GET /api/v1/comments, POST /api/v1/comments), so
+the API's cost is compared with the form's in the same run. Then, on this app: every accepted comment is
 looked up in the database (once, and classified), comments arrive at a steady 20 a second while
 the time from POST to classified is measured, a backlog of 5,000 is drained by the one worker, and
 the worker's and the web workers' resident memory is read. `--quick` does less of each (< 3 min).
@@ -42,13 +44,14 @@ from bench import app_data, load, servers  # noqa: E402
 
 CONNECTIONS = 16
 STEADY_RATE = 20.0  # comments a second: a very busy news site
-SERVERS = ("bare", "isso", "app")
+SERVERS = ("bare", "isso", "app", "api")  # api: this app's JSON API (/api/v1), in the same run
 METHODS = ("POST", "GET")
 TARGETS = {"post_vs_bare": 0.30, "post_vs_isso": 3.0, "get_vs_bare": 0.6, "get_vs_isso": 15.0,
            "p99_ms": 50.0, "classify_p99_s": 2.0, "drain_per_s": 50.0, "web_rss_mb": 250.0,
            "worker_rss_mb": 400.0}
 # Where each server keeps the comments, to check every accepted one is stored exactly once.
-COMMENT_COLUMN = {"bare": ("comments", "body"), "isso": ("comments", "text"), "app": ("comments", "body")}
+COMMENT_COLUMN = {"bare": ("comments", "body"), "isso": ("comments", "text"), "app": ("comments", "body"),
+                  "api": ("comments", "body")}
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def benchmark(plan: Plan, wrk: str | None, texts: list[str], workdir: Path) -> d
         running = {"bare": stack.enter_context(servers.bare(workdir, texts)),
                    "isso": stack.enter_context(servers.isso(workdir, texts, say)),
                    "app": stack.enter_context(servers.this_app(workdir, env))}
+        running["api"] = servers.api_of(running["app"])
         report: dict = {"machine": machine(wrk), "cpu_ms": {}}
         report["loads"] = loads(running, plan, bodies, wrk, report["cpu_ms"])
         report["stored"] = check_stored(running, report["loads"], app)
@@ -125,7 +129,7 @@ def write_bodies(workdir: Path, texts: list[str]) -> dict[str, Path]:
     form, as_json = workdir / "bodies.form", workdir / "bodies.json"
     form.write_text("\n".join(urllib.parse.quote(text, safe="") for text in texts) + "\n")
     as_json.write_text("\n".join(json.dumps(text) for text in texts) + "\n")
-    return {"form": form, "csrf-form": form, "json": as_json}
+    return {"form": form, "csrf-form": form, "json": as_json, "api-json": as_json}
 
 
 def target(server: servers.Server, method: str, bodies: dict[str, Path], run: str) -> load.Target:
@@ -150,7 +154,7 @@ def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path
                 server = running[name]
                 web = server.web_worker_pids()
                 before = servers.cpu_seconds(web)
-                result = load.run(target(server, method, bodies, f"bench{run}"), plan.seconds,
+                result = load.run(target(server, method, bodies, f"{server.tag}{run}"), plan.seconds,
                                   CONNECTIONS, wrk, label)
                 cpu_ms[(name, method)] = cpu_ms.get((name, method), 0.0) + 1000 * (
                     servers.cpu_seconds(web) - before)
@@ -164,19 +168,23 @@ def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path
 
 def check_stored(running: dict[str, servers.Server], results: dict, app) -> dict[str, dict[str, int]]:
     """Every accepted POST must be in its server's database exactly once (and classified, here)."""
-    say("checking every accepted comment is stored exactly once (waiting for the worker)")
-    app_data.wait_for_worker(app, timeout=300)
+    accepted_here = sum(r.ok for name in ("app", "api") for r in results[(name, "POST")])
+    say(f"checking every accepted comment is stored exactly once (waiting for the worker to classify "
+        f"{accepted_here:,})")
+    # Long enough for the worker at half the target drain rate: an unclassified comment counts as lost.
+    app_data.wait_for_worker(app, timeout=max(300.0, 2 * accepted_here / TARGETS["drain_per_s"]))
     checks = {}
     for name, server in running.items():
         table, column = COMMENT_COLUMN[name]
         with sqlite3.connect(server.database) as connection:
             stored = Counter(body for (body,) in connection.execute(
-                f"SELECT {column} FROM {table} WHERE {column} LIKE '%[bench%'"))  # noqa: S608 (constants)
+                f"SELECT {column} FROM {table} WHERE {column} LIKE '%[{server.tag}%'"))  # noqa: S608
         accepted = sum(r.ok for r in results[(name, "POST")])
         checks[name] = {"accepted": accepted, "stored": len(stored),
                         "missing": max(0, accepted - len(stored)),
                         "duplicated": sum(count - 1 for count in stored.values())}
-    checks["app"]["unclassified"] = app_data.unclassified(app, "[bench")
+    for name in ("app", "api"):
+        checks[name]["unclassified"] = app_data.unclassified(app, f"[{running[name].tag}")
     return checks
 
 
@@ -246,9 +254,19 @@ def print_report(report: dict, plan: Plan, wrk: str | None) -> None:
                   f"{rate(get) / rate(results[('bare', 'GET')]):.2f}x")
         click.echo(f"{name:6} {span(post):>13} {span(get):>13} {latency(post):>16} {latency(get):>15} "
                    f"{errors:>6}  {ratios:17}  {cpu[(name, 'POST')]:.2f}, {cpu[(name, 'GET')]:.2f}")
+    click.echo(api_versus_pages(results, cpu))
     summary = summarise(report)
     print_checks(report, summary)
     click.echo(" ".join(f"{key}={value}" for key, value in summary.items()))
+
+
+def api_versus_pages(results: dict, cpu: dict) -> str:
+    """Issue 16's check: posting through the API costs no more than posting the form."""
+    post = rate(results[("api", "POST")]) / rate(results[("app", "POST")])
+    get = rate(results[("api", "GET")]) / rate(results[("app", "GET")])
+    cpu_post = cpu[("api", "POST")] / cpu[("app", "POST")]
+    return (f"API vs the HTML pages (same app, same run): POST {post:.2f}x the form's req/s, "
+            f"{cpu_post:.2f}x its web CPU per request; GET the list {get:.2f}x the article page's req/s")
 
 
 def latency(results: list[load.Result]) -> str:
@@ -256,9 +274,11 @@ def latency(results: list[load.Result]) -> str:
 
 
 def summarise(report: dict) -> dict[str, str]:
-    results, stored = report["loads"], report["stored"]["app"]
-    app_errors = sum(r.errors for method in METHODS for r in results[("app", method)])
-    lost = stored["missing"] + stored["duplicated"] + stored["unclassified"]
+    results = report["loads"]
+    app_errors = sum(r.errors for name in ("app", "api") for method in METHODS
+                     for r in results[(name, method)])
+    lost = sum(check["missing"] + check["duplicated"] + check["unclassified"]
+               for name, check in report["stored"].items() if name in ("app", "api"))
     return {
         "post_ratio": f"{rate(results[('app', 'POST')]) / rate(results[('bare', 'POST')]):.2f}",
         "get_ratio": f"{rate(results[('app', 'GET')]) / rate(results[('bare', 'GET')]):.2f}",

@@ -51,6 +51,7 @@ class Server:
     post_args: list[str] = field(default_factory=list)
     worker: subprocess.Popen | None = None
     database: Path | None = None
+    tag: str = "bench"  # every POST's body holds "[TAG<run> ...]", to find the accepted ones afterwards
 
     def web_worker_pids(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.master.pid)], capture_output=True, text=True).stdout
@@ -252,6 +253,12 @@ def this_app(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
     finally:
         stop(process)
         stop(worker)
+
+
+def api_of(app: Server) -> Server:
+    """The same running app, through its JSON API: the comment list and a post as an embed sends them."""
+    return Server("api", app.base, app.master, f"/api/v1/comments?article={DEMO_SLUG}", "/api/v1/comments",
+                  "api-json", 201, [DEMO_SLUG], worker=app.worker, database=app.database, tag="apibench")
 
 
 def reader_session(url: str) -> list[str]:

@@ -1,7 +1,8 @@
 -- wrk script for bench/run.py: one file for every server and method, chosen by its arguments.
 --   wrk ... -s bench/wrk.lua URL -- MODE PATH OK_STATUS BODIES_FILE RUN [CSRF COOKIE]
 -- MODE: get | form (author, body) | csrf-form (this app's form: CSRF token, session cookie and a
--- fresh submission token per POST) | json (Isso's API). Each POST carries a unique tag
+-- fresh submission token per POST) | json (Isso's API) | api-json (this app's API: the article's
+-- slug in place of CSRF, a fresh submission token per POST). Each POST carries a unique tag
 -- "[RUN tN-M]" so bench/run.py can find every accepted comment in the database afterwards.
 -- Ends with one line "BENCH_JSON {...}" that bench/run.py reads.
 
@@ -38,6 +39,10 @@ local function post_body(tag, token)
   if mode == "json" then
     return '{"author": "bench", "text": ' .. text:sub(1, -2) .. ' ' .. tag .. '"}'
   end
+  if mode == "api-json" then
+    return '{"article": "' .. csrf .. '", "author": "bench", "body": ' .. text:sub(1, -2) .. ' ' .. tag
+      .. '", "email": "", "submission_token": "' .. token .. '"}'
+  end
   local fields = "author=bench&body=" .. text .. urlencode(" " .. tag)
   if mode == "csrf-form" then
     fields = fields .. "&csrf_token=" .. urlencode(csrf) .. "&submission_token=" .. token
@@ -51,7 +56,7 @@ function request()
   sent = sent + 1
   local tag = string.format("[%s t%d-%d]", run, id, sent)
   local headers = {}
-  if mode == "json" then
+  if mode == "json" or mode == "api-json" then
     headers["Content-Type"] = "application/json"
   else
     headers["Content-Type"] = "application/x-www-form-urlencoded"

@@ -15,6 +15,7 @@ MAX_COMMENT_CHARS = 5000
 MAX_AUTHOR_CHARS = 80
 MAX_EMAIL_CHARS = 254
 MAX_REQUEST_BYTES = 64 * 1024
+MAX_NICE = 19  # the lowest CPU priority Linux and the BSDs have
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         "WEBHOOK_RETRY_MAX_SECONDS": 3600,
         "WEBHOOK_GIVE_UP_SECONDS": 24 * 3600,
         "WEBHOOK_TIMEOUT_SECONDS": 10,
+        # The background worker's CPU priority (nice, 0-19): on cores it shares with the web workers,
+        # readers' requests win and the backlog drains in the idle time.
+        "WORKER_NICE": 10,
     }
 
 
@@ -81,9 +85,12 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
         if environ.get(name):
             settings[name] = environ[name]
-    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1)):
+    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1), ("WORKER_NICE", 0)):
         if environ.get(name):
             settings[name] = whole_number(name, environ[name], lowest)
+    if settings.get("WORKER_NICE", 0) > MAX_NICE:
+        raise ValueError(f"WORKER_NICE must be a whole number from 0 to {MAX_NICE}, "
+                         f"not {settings['WORKER_NICE']}")
     settings.update({k: parse_value(v) for k, v in environ.items()
                      if k.startswith(("RATELIMIT_", "CACHE_", "WEBHOOK_"))})
     return settings

@@ -1,5 +1,6 @@
-"""Security headers on every response (the CSP allows no inline script at all), and form
-parsing that turns bytes which are not UTF-8 into U+FFFD, so validation refuses them."""
+"""Security headers on every response (the CSP allows no inline script at all), form parsing
+that turns bytes which are not UTF-8 into U+FFFD, so validation refuses them, and signed-cookie
+sessions that build their signing serializer once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import IO
 from urllib.parse import parse_qsl
 
 from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.formparser import FormDataParser
 
 CONTENT_SECURITY_POLICY = (
@@ -37,8 +40,27 @@ class ReadableRequest(Request):
     form_data_parser_class = ReadableFormParser
 
 
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per set of keys.
+
+    Flask builds a new one when it opens and again when it saves each session: a tenth of a
+    reader's page view. The serializer holds only the keys and settings, so sharing it is safe; a
+    changed SECRET_KEY or fallback list gets a serializer of its own.
+    """
+
+    def __init__(self) -> None:
+        self.serializers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self.serializers:
+            self.serializers[keys] = super().get_signing_serializer(app)
+        return self.serializers[keys]
+
+
 def init_app(app: Flask) -> None:
     app.request_class = ReadableRequest
+    app.session_interface = SignedCookieSessions()
     app.after_request(add_security_headers)
 
 

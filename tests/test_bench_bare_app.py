@@ -30,3 +30,16 @@ def test_bare_app_refuses_a_post_without_a_body(bare):
     client = bare.test_client()
     assert client.post("/threads/news/comments", data={"author": "Ann"}).status_code == 422
     assert "Comments (0)" in client.get("/threads/news").get_data(as_text=True)
+
+
+def test_the_benchmarks_api_posts_are_accepted_by_this_apps_api(app, article, tmp_path):
+    from bench import load
+    from bench.run import write_bodies
+
+    bodies = write_bodies(tmp_path, ['Who pays for "egress" when we leave?'])
+    target = load.Target("http://127.0.0.1:1", "/api/v1/comments", "api-json", 201, bodies["api-json"],
+                         "apibench1", (article.slug,))
+    body, headers = load.Connection(target, 1).post_body()
+    response = app.test_client().post("/api/v1/comments", data=body, headers=headers)
+    assert response.status_code == 201
+    assert response.get_json()["comment"]["body"] == 'Who pays for "egress" when we leave? [apibench1 t1-1]'

@@ -26,6 +26,9 @@ DEFAULT_LEASE = timedelta(seconds=60)
 RETRY_BASE = timedelta(seconds=5)
 
 
+INSERT_JOB = insert(Job.__table__)  # built once: every posted comment enqueues a job
+
+
 def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | None = None,
             run_after: datetime | None = None, sequence_key: str | None = None) -> None:
     """Insert a job in the caller's transaction; it is stored when the caller commits its change.
@@ -35,7 +38,7 @@ def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | 
     one at a time, in the order they were enqueued, when their kind is claimed with `in_sequence`.
     """
     now = utcnow()
-    db.session.execute(insert(Job.__table__), {
+    db.session.connection().execute(INSERT_JOB, {
         "kind": kind, "subject_id": subject_id, "payload": payload, "state": JobState.QUEUED,
         "attempts": 0, "run_after": run_after or now, "created_at": now, "sequence_key": sequence_key})
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -115,6 +116,44 @@ class Worker:
         db.session.add(row)
         db.session.commit()
         self.last_heartbeat = time.monotonic()
+
+
+def lower_priority(niceness: int) -> int:
+    """Give every thread of this process CPU priority `niceness` (never raise it); return the result.
+
+    On Linux a nice value belongs to a thread and only new threads inherit it: the BLAS threads
+    NumPy started at import keep theirs unless each is set, so every task in /proc is.
+    """
+    tasks = Path("/proc/self/task")
+    threads = [int(tid) for tid in os.listdir(tasks)] if tasks.is_dir() else [0]
+    for thread in threads:
+        try:
+            if niceness > os.getpriority(os.PRIO_PROCESS, thread):
+                os.setpriority(os.PRIO_PROCESS, thread, niceness)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            continue
+    lower_own_autogroup(niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def lower_own_autogroup(niceness: int) -> None:
+    """Lower this session's scheduling group too, when the worker leads a session of its own.
+
+    With Linux's autogroups (on by default), nice ranks threads only within their session's
+    group, and groups share the CPU equally: a worker started in a new session (by a process
+    manager, or bench/run.py) kept half of two cores against gunicorn whatever its nice. A worker
+    in the same session as gunicorn (./bin/serve) leaves the group alone: that would lower gunicorn.
+    """
+    if os.getsid(0) != os.getpid() or not AUTOGROUP.is_file():
+        return
+    try:
+        if niceness > int(AUTOGROUP.read_text().split()[-1]):
+            AUTOGROUP.write_text(str(niceness))
+    except (OSError, ValueError):  # no autogroups here, or not allowed: the threads' nice stands
+        log.warning("could not lower the worker's scheduling group to nice %d", niceness)
 
 
 def classify_jobs(worker: Worker, batch: list[Job]) -> None:

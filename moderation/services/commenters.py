@@ -132,8 +132,10 @@ def set_trust_threshold(approved: int) -> None:
 
 def is_trusted(hashed: str | None) -> bool:
     """N or more approved comments and none rejected, when trust is on."""
+    if not hashed:  # no email, no history: asked first, so most posts skip reading the setting
+        return False
     needed = trust_threshold()
-    if not hashed or not needed:
+    if not needed:
         return False
     counts = dict(db.session.execute(select(Comment.status, func.count(Comment.id))
                                      .where(Comment.email_hash == hashed).group_by(Comment.status)).all())

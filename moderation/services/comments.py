@@ -12,9 +12,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
@@ -29,6 +31,7 @@ from moderation.models import (
     ModerationAction,
     Role,
     User,
+    utcnow,
 )
 from moderation.services import commenters, names, webhooks, wordlists
 
@@ -59,9 +62,19 @@ class NotAllowed(ValueError):
 
 @dataclass(frozen=True)
 class Submission:
-    comment: Comment
-    status: CommentStatus  # as stored, so callers need not reload the committed comment to know it
+    """A stored comment as the reader's answer needs it, without reloading the committed row."""
+
+    comment_id: int
+    status: CommentStatus
+    author: str
+    body: str
+    created_at: datetime
     duplicate: bool = False
+
+    @property
+    def comment(self) -> Comment:
+        """The stored comment itself (one query)."""
+        return db.session.get_one(Comment, self.comment_id)
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,7 @@ def client_hash(address: str | None) -> str | None:
 
 
 def submit_comment(
-    article: Article,
+    article: Article | Row[Any],
     author: str,
     body: str,
     email: str | None = None,
@@ -132,6 +145,7 @@ def submit_comment(
     Classifying is the background worker's work: the reader's request only validates and stores.
     A repeated token is caught by the column's unique index when inserting, not looked up first:
     one query less on every post, and the same answer when two posts race.
+    `article` may be the ORM object or its plain row (only its id and switches are read).
     A banned or suspended commenter is refused (commenters.Refused) and nothing is stored; the
     word lists reject or hold the comment; trusted commenters skip the wait.
     """
@@ -144,11 +158,14 @@ def submit_comment(
     hashed = commenters.email_hash(email_clean or None)
     commenters.refuse_if_barred(hashed)
     verdict, trusted = wordlists.check(f"{author}\n{body}"), commenters.is_trusted(hashed)
-    comment = Comment(article=article, author=author, body=body, email=email_clean or None,
-                      email_hash=hashed, client_hash=client_hash(client_address),
-                      submission_token=submission_token)
-    _publish_or_hold(comment, article, verdict, trusted)
-    return _store_new(comment, submission_token)
+    status, actions = _publish_or_hold(article.premoderated, verdict, trusted)
+    now = utcnow()
+    decided = status is not CommentStatus.PENDING
+    row = {"article_id": article.id, "author": author, "body": body, "email": email_clean or None,
+           "email_hash": hashed, "client_hash": client_hash(client_address),
+           "submission_token": submission_token, "status": status, "created_at": now,
+           "decided_at": now if decided else None, "decision_minutes": 0.0 if decided else None}
+    return _store_new(row, actions, submission_token)
 
 
 def _by_token(token: str | None) -> Comment | None:
@@ -157,38 +174,53 @@ def _by_token(token: str | None) -> Comment | None:
     return db.session.scalar(select(Comment).where(Comment.submission_token == token))
 
 
-def _publish_or_hold(comment: Comment, article: Article, verdict: wordlists.Verdict, trusted: bool) -> None:
-    """Banned words reject, suspect words hold; otherwise pre-moderation holds the untrusted."""
-    waits = bool(verdict.suspect) or (article.premoderated and not trusted)
-    comment.status = CommentStatus.PENDING if waits or verdict.banned else CommentStatus.APPROVED
+def _publish_or_hold(premoderated: bool, verdict: wordlists.Verdict,
+                     trusted: bool) -> tuple[CommentStatus, list[dict[str, Any]]]:
+    """Banned words reject, suspect words hold; otherwise pre-moderation holds the untrusted.
+
+    Returns the status to store and the audit rows that explain it (submitted, and rejected).
+    """
+    waits = bool(verdict.suspect) or (premoderated and not trusted)
+    status = CommentStatus.PENDING if waits or verdict.banned else CommentStatus.APPROVED
     held = f"Held for suspect words: {', '.join(verdict.suspect)}" if verdict.suspect else None
     published = "Published at once: trusted commenter" if trusted and not waits else None
-    record(comment, action=ActionKind.SUBMIT, to_status=comment.status.value, reason=held or published)
+    actions = [{"action": ActionKind.SUBMIT, "from_status": None, "to_status": status.value,
+                "reason": held or published}]
     if verdict.banned:
-        _transition(comment, ActionKind.REJECT, CommentStatus.REJECTED, None,
-                    f"Banned words: {', '.join(verdict.banned)}")
-    if comment.status is not CommentStatus.PENDING:
-        comment.mark_decided()
+        actions.append({"action": ActionKind.REJECT, "from_status": status.value,
+                        "to_status": CommentStatus.REJECTED.value,
+                        "reason": f"Banned words: {', '.join(verdict.banned)}"})
+        status = CommentStatus.REJECTED
+    return status, actions
 
 
-def _store_new(comment: Comment, token: str | None) -> Submission:
-    """Commit; if an earlier post (a double click, a retry) holds the token, return its comment."""
-    db.session.add(comment)
-    status = comment.status
+# Built once, executed as plain INSERTs: the ORM's unit of work (a flush of two new objects) cost
+# more than half of a post, and the reader's answer needs nothing back but the id.
+INSERT_COMMENT = insert(Comment.__table__)
+INSERT_ACTIONS = insert(ModerationAction.__table__)
+
+
+def _store_new(row: dict[str, Any], actions: list[dict[str, Any]], token: str | None) -> Submission:
+    """Store the comment, its audit rows and its classify job in one transaction; a repeated token
+    (a double click, a retry) returns the comment that holds it instead."""
     try:
-        db.session.flush()  # the comment's id, for its job, in the same transaction
-        jobs.enqueue(jobs.CLASSIFY, comment.id)
-        webhooks.comment_event(webhooks.CREATED, comment)
-        if comment.status is CommentStatus.APPROVED:
-            bump_comment_lists([comment.article_id])
+        connection = db.session.connection()  # the session's transaction, without its ORM layer per statement
+        comment_id = connection.execute(INSERT_COMMENT, row).inserted_primary_key[0]
+        connection.execute(INSERT_ACTIONS, [{**action, "comment_id": comment_id, "user_id": None,
+                                             "created_at": row["created_at"]} for action in actions])
+        jobs.enqueue(jobs.CLASSIFY, comment_id)
+        webhooks.comment_created(comment_id)
+        if row["status"] is CommentStatus.APPROVED:
+            bump_comment_lists([row["article_id"]])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         earlier = _by_token(token)
         if earlier is None:
             raise
-        return Submission(earlier, earlier.status, duplicate=True)
-    return Submission(comment, status)
+        return Submission(earlier.id, earlier.status, earlier.author, earlier.body, earlier.created_at,
+                          duplicate=True)
+    return Submission(comment_id, row["status"], row["author"], row["body"], row["created_at"])
 
 
 def record(comment: Comment, **fields: object) -> ModerationAction:

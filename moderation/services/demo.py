@@ -64,7 +64,7 @@ def add_demo_comment(article: Article, row: dict[str, str], moderator: User | No
         return False
     submitted = service.submit_comment(article, row["author"], row["body"],
                                        submission_token=f"demo-{secrets.token_hex(8)}")
-    service.decide([submitted.comment.id], ActionKind.APPROVE, moderator, "Demo content")
+    service.decide([submitted.comment_id], ActionKind.APPROVE, moderator, "Demo content")
     return True
 
 

@@ -62,6 +62,9 @@ class Match:
 
 def find(text: str, phrases: Iterable[tuple[str, str]]) -> list[Match]:
     """Every occurrence of the (kind, phrase) pairs in the text, with its span in the original text."""
+    phrases = list(phrases)
+    if not phrases:  # no lists set (the default): folding the text character by character is for nothing
+        return []
     folded, origin = fold(text)
     found = []
     for kind, phrase in phrases:
@@ -89,10 +92,13 @@ class Verdict:
         return self.words("suspect")
 
 
+# Built once and read as plain rows on the session's connection: every posted comment is checked.
+ENTRIES = select(WordListEntry.kind, WordListEntry.phrase).order_by(WordListEntry.kind, WordListEntry.phrase)
+
+
 def entries() -> list[tuple[str, str]]:
     """The lists as (kind, phrase) pairs."""
-    return [(row.kind, row.phrase) for row in db.session.scalars(
-        select(WordListEntry).order_by(WordListEntry.kind, WordListEntry.phrase))]
+    return [(kind, phrase) for kind, phrase in db.session.connection().execute(ENTRIES)]
 
 
 def check(text: str) -> Verdict:

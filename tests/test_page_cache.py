@@ -1,0 +1,165 @@
+"""The article page every reader without a session state shares: cached per article state, never stale,
+never holding one reader's tokens or waiting comment for another."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from moderation.extensions import cache, db
+from moderation.models import ActionKind, Role
+from moderation.services import comments as service
+from tests.conftest import csrf_from, make_app, release_database, set_article
+from tests.helpers import count_comments, form_for, latest_comment, post_comment
+
+SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
+
+
+@pytest.fixture
+def other_server(database_url, model_dir, tmp_path):
+    """A second app server on the same database, with a cache of its own (where moderators decide)."""
+    instance = tmp_path / "other"
+    instance.mkdir()
+    other = make_app(database_url, model_dir, instance)
+    yield other
+    release_database(other)
+
+
+def decide_in(app, comment_id: int, action: ActionKind) -> None:
+    with app.app_context():
+        service.decide([comment_id], action, None)
+
+
+def page_of(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def cached_pages(app) -> list[str]:
+    """Every rendered page or fragment this process's cache holds."""
+    with app.app_context():
+        store = cache.cache
+        return [value for key in list(store._cache) if isinstance(value := store.get(key), str)]
+
+
+def statements_for(app, client, url: str) -> list[str]:
+    """The SQL statements one GET runs."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page_of(client, url)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_a_reader_never_sees_a_stale_page_after_a_decision(app, article, other_server):
+    post_comment(app.test_client(), article.slug, body="Decided on the other server.")
+    comment_id = latest_comment(app).id
+    reader = app.test_client()
+    assert "Latest Comments (6)" in page_of(reader, article.url)  # the shared page is cached now
+    decide_in(other_server, comment_id, ActionKind.APPROVE)
+    page = page_of(reader, article.url)
+    assert "Latest Comments (7)" in page and "Decided on the other server." in page
+    decide_in(other_server, comment_id, ActionKind.REJECT)
+    page = page_of(reader, article.url)
+    assert "Latest Comments (6)" in page and "Decided on the other server." not in page
+    with other_server.app_context():
+        service.undo(comment_id, None)
+    assert "Decided on the other server." not in page_of(app.test_client(), article.url)
+
+
+def test_closing_comments_shows_at_once_on_the_cached_page(app, client, article):
+    assert "Post comment" in page_of(client, article.url)
+    set_article(app, article.id, comments_open=False)
+    page = page_of(client, article.url)
+    assert "Comments are closed on this article." in page and "Post comment" not in page
+
+
+def test_each_reader_gets_fresh_tokens_and_the_cache_holds_none_of_them(app, article):
+    readers = [app.test_client() for _ in range(3)]
+    pages = [page_of(reader, article.url) for reader in readers]
+    csrf_tokens = {csrf_from(page) for page in pages}
+    submission_tokens = {SUBMISSION_TOKEN.search(page).group(1) for page in pages}
+    assert len(csrf_tokens) == len(submission_tokens) == 3
+    stored = "\n".join(cached_pages(app))
+    assert "Leave a Comment" in stored  # the whole page is cached ...
+    assert not any(token in stored for token in csrf_tokens | submission_tokens)  # ... without tokens
+
+
+def test_a_second_reader_costs_one_query_and_gets_the_same_comments(app, article):
+    first = page_of(app.test_client(), article.url)
+    statements = statements_for(app, app.test_client(), article.url)
+    assert len(statements) == 1 and "FROM articles" in statements[0]
+    second = page_of(app.test_client(), article.url)
+    assert SUBMISSION_TOKEN.sub("", first).replace(csrf_from(first), "") == \
+        SUBMISSION_TOKEN.sub("", second).replace(csrf_from(second), "")
+
+
+def test_a_readers_waiting_comment_is_theirs_alone(app, article):
+    author, other = app.test_client(), app.test_client()
+    page_of(other, article.url)  # the shared page is cached before the comment exists
+    post_comment(author, article.slug, body="Mine, still waiting.")
+    assert "Mine, still waiting." in page_of(author, article.url)
+    assert "Mine, still waiting." in page_of(author, article.url)  # still theirs after the message
+    assert "Mine, still waiting." not in page_of(other, article.url)
+    assert "Mine, still waiting." not in page_of(app.test_client(), article.url)
+    assert not any("Mine, still waiting." in page for page in cached_pages(app))
+
+
+def test_the_message_after_posting_shows_once_then_the_shared_page(app, article):
+    reader = app.test_client()
+    post_comment(reader, article.slug, website="a bot filled the trap")  # a message, no comment
+    assert "awaiting moderation" in page_of(reader, article.url)
+    assert "awaiting moderation" not in page_of(reader, article.url)
+    assert not any("awaiting moderation" in page for page in cached_pages(app))
+
+
+def test_a_readers_form_posts_with_the_tokens_the_cached_page_gave_them(app, article):
+    reader = app.test_client()
+    page_of(app.test_client(), article.url)  # filled by someone else
+    data = form_for(reader, article.url) | {"author": "Reader", "email": "", "body": "Posted from the cache.",
+                                            "website": ""}
+    assert reader.post(f"{article.url}/comments", data=data).status_code == 303
+    assert latest_comment(app).body == "Posted from the cache."
+
+
+def test_staff_get_their_own_page_and_the_shared_page_never_shows_staff_parts(app, article, staff):
+    page_of(app.test_client(), article.url)
+    staff.login(Role.EDITOR)
+    staff_page = page_of(staff.client, article.url)
+    assert "Log out" in staff_page
+    reader_page = page_of(app.test_client(), article.url)
+    assert "Log out" not in reader_page and "Staff log in" in reader_page
+    assert not any("Log out" in page for page in cached_pages(app))
+
+
+def test_a_token_from_another_readers_page_is_refused_and_nothing_is_stored(app, article):
+    first, second = app.test_client(), app.test_client()
+    theirs = form_for(first, article.url)
+    form_for(second, article.url)  # the second reader has a session (and a CSRF secret) of their own
+    response = second.post(f"{article.url}/comments", data=theirs | {"author": "Reader", "email": "",
+                                                                       "body": "With a borrowed token.",
+                                                                       "website": ""})
+    assert response.status_code == 400
+    assert count_comments(app, body="With a borrowed token.") == 0
+
+
+def test_the_api_list_is_never_stale_after_a_decision_or_an_edit(app, client, article, other_server):
+    url = f"/api/v1/comments?article={article.slug}"
+    assert client.get(url).get_json()["total"] == 6  # cached now
+    post_comment(app.test_client(), article.slug, body="Seen through the API.")
+    decide_in(other_server, latest_comment(app).id, ActionKind.APPROVE)
+    listed = client.get(url).get_json()
+    assert listed["total"] == 7 and listed["comments"][0]["body"] == "Seen through the API."
+    set_article(app, article.id, comments_open=False)  # closing does not change the comments' version
+    assert client.get(url).get_json()["article"]["comments_open"] is False
