@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import current_app
 from limits.storage import MovingWindowSupport, Storage
 from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -128,3 +129,8 @@ class DatabaseStorage(Storage, MovingWindowSupport):
     def clear(self, key: str) -> None:
         with db.engine.begin() as connection:
             connection.execute(delete(hits).where(hits.c.key == stored_key(key)))
+
+
+def comment_limit() -> str:
+    """The limit on posting comments (form and API alike), read per request from the configuration."""
+    return current_app.config["COMMENT_RATE_LIMIT"]

@@ -138,6 +138,15 @@ def test_a_banned_word_rejects_on_arrival_with_the_reason_and_a_neutral_message(
     assert reasons == ["Banned words: cheap pills"]
 
 
+def test_the_api_gives_a_banned_word_the_same_neutral_answer_as_the_form(client, app, article):
+    set_lists(app, banned="cheap pills")
+    response = client.post("/api/v1/comments", json={"article": article.slug, "author": "Bot",
+                                                     "body": "cheap pills, cheap pills"})
+    assert response.status_code == 201
+    assert response.get_json()["message"] == "Thank you. Your comment has been received."
+    assert latest_comment(app).status is CommentStatus.REJECTED
+
+
 def test_a_suspect_word_holds_the_comment_with_the_words_highlighted(client, app, staff, article):
     set_article(app, article.id, premoderated=False)
     set_lists(app, suspect="idiot")

@@ -81,6 +81,20 @@ def test_services_jobs_and_models_never_import_pages_or_the_api(path: Path):
     assert violations(path.read_text(), package_of(path), FRONT_ENDS) == []
 
 
+PAGES, API = modules("moderation/pages"), modules("moderation/api")
+
+
+@pytest.mark.parametrize("path", PAGES, ids=ids(PAGES))
+def test_pages_never_import_the_api(path: Path):
+    assert violations(path.read_text(), package_of(path), ("moderation.api",)) == []
+
+
+@pytest.mark.parametrize("path", API, ids=ids(API))
+def test_the_api_never_imports_the_pages(path: Path):
+    """Two front ends over the same services: what both need lives in services/ or params.py."""
+    assert violations(path.read_text(), package_of(path), ("moderation.pages",)) == []
+
+
 @pytest.mark.parametrize("path", SERVICES, ids=ids(SERVICES))
 def test_services_never_read_the_request(path: Path):
     assert violations(path.read_text(), package_of(path), REQUEST) == []
@@ -93,7 +107,7 @@ def test_classifiers_never_import_flask_or_the_app(path: Path):
 
 def test_every_layer_is_checked():
     """The lists above come from the folders: an empty one would make the checks pass by default."""
-    assert len(SERVICES) >= 10 and len(CLASSIFIERS) >= 5
+    assert len(SERVICES) >= 10 and len(CLASSIFIERS) >= 5 and len(PAGES) >= 10 and len(API) >= 2
     assert {path.parent.name for path in BELOW_THE_FRONT_ENDS} >= {"services", "jobs", "moderation"}
 
 

@@ -17,10 +17,9 @@ from sqlalchemy import Row
 
 from moderation.api import openapi
 from moderation.extensions import cache, csrf, limiter
-from moderation.models import ActionKind, Article, Comment, CommentStatus, Role, User
-from moderation.pages import editor, queue
-from moderation.pages.comments import AWAITING, PUBLISHED, article_digest, comment_limit
-from moderation.params import MAX_ID, page_arg
+from moderation.models import ActionKind, Article, Comment, Role, User
+from moderation.params import MAX_ID, dashboard_filters, page_arg, queue_filters
+from moderation.ratelimits import comment_limit
 from moderation.services import articles as article_service
 from moderation.services import comments as service
 from moderation.services import dashboard, origins, queries, tokens
@@ -130,7 +129,7 @@ def list_comments():
         abort(400, "order must be 'newest' or 'oldest'.")
     # The article's fields are in the answer: their digest is in the key, so an edit shows at once.
     key = (f"api-comments:{article.id}:{article.comments_version}:{page}:{per_page}:{order}:"
-           f"{article_digest(article)}")
+           f"{queries.article_digest(article)}")
     text = cache.get(key)
     if text is None:
         found = queries.approved_comments_ordered(article, page, per_page, order == "oldest")
@@ -193,7 +192,7 @@ def post_comment():
     if errors:
         return invalid(errors)
     if fields["website"]:  # a bot filled the hidden field: store nothing, say nothing
-        return jsonify(message=AWAITING, comment=None), 201
+        return jsonify(message=service.AWAITING, comment=None), 201
     article = article_for_post(fields["article"], fields["title"])
     if article is None:
         abort(404, "There is no article with this slug or address.")
@@ -206,7 +205,7 @@ def post_comment():
         return invalid(refused.errors)
     except service.NotAllowed as refused:
         return invalid({"article": str(refused)})
-    message = AWAITING if submitted.status is CommentStatus.PENDING else PUBLISHED
+    message = service.reader_message(submitted.status)
     if submitted.duplicate:  # the earlier comment as it is now (it may be classified or decided)
         return jsonify(message=message, comment=public_comment(submitted.comment)), 200
     return jsonify(message=message, comment=new_comment(submitted, slug)), 201
@@ -239,7 +238,7 @@ def allow_embedding_sites(response: Response) -> Response:
 @token_required(*MODERATORS)
 def queue_list():
     """The moderation queue with the page's filters (status, article, topic, sentiment)."""
-    filters = queue.parse_filters()
+    filters = queue_filters()
     page = queries.queue_page(filters, page_arg(), per_page_arg("QUEUE_PER_PAGE"))
     return jsonify(comments=[staff_comment(c) for c in page.items], page=page.page,
                    per_page=page.per_page, pages=page.pages, total=page.total,
@@ -301,14 +300,14 @@ def undo(comment_id: int):
 @token_required(*EDITORS)
 def breakdown():
     """Topic and sentiment breakdowns, trends and moderation figures, with the dashboard's filters."""
-    return jsonify(dashboard.summary(editor.parse_filters()))
+    return jsonify(dashboard.summary(dashboard_filters()))
 
 
 @bp.get("/trend")
 @token_required(*EDITORS)
 def trend():
     """Comments per topic and mean sentiment per day or week."""
-    filters = editor.parse_filters()
+    filters = dashboard_filters()
     return jsonify(granularity=filters.granularity, trend=dashboard.trend(filters))
 
 

@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import Row
 
+from moderation import ratelimits
 from moderation.config import MAX_AUTHOR_CHARS, MAX_COMMENT_CHARS
 from moderation.extensions import cache, limiter
 from moderation.models import Article, Comment, Role
@@ -22,9 +23,6 @@ from moderation.services import comments as service
 
 bp = Blueprint("comments", __name__)
 
-AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
-PUBLISHED = "Thank you! Your comment is published."
-RECEIVED = "Thank you. Your comment has been received."
 FIELD_LIMITS = {"author": MAX_AUTHOR_CHARS, "body": MAX_COMMENT_CHARS}
 # The reader's own recent comments, remembered in their (signed) session cookie only, so the
 # pending ones are shown to that browser and nobody else, outside the shared cached list.
@@ -89,7 +87,7 @@ def reader_page(article: ShownArticle) -> str:
     the row this request just read: a decision, undo, erasure or edit committed before it is seen.
     """
     page, per_page = page_arg(), current_app.config["COMMENTS_PER_PAGE"]
-    key = f"page:{article.id}:{article.comments_version}:{page}:{per_page}:{article_digest(article)}"
+    key = f"page:{article.id}:{article.comments_version}:{page}:{per_page}:{queries.article_digest(article)}"
     csrf_slot, token_slot = token_slots()
     shell = cache.get(key)
     if shell is None:
@@ -100,12 +98,6 @@ def reader_page(article: ShownArticle) -> str:
                                 own_pending=[], posted=None)
         cache.set(key, shell)
     return shell.replace(csrf_slot, generate_csrf(), 1).replace(token_slot, secrets.token_hex(16), 1)
-
-
-def article_digest(article: ShownArticle) -> str:
-    """A digest of every field of the article row (an edit changes the page's cache key)."""
-    fields = "\x1f".join(str(value) for value in article)
-    return hashlib.blake2b(fields.encode(), digest_size=12).hexdigest()
 
 
 def token_slots() -> tuple[str, str]:
@@ -151,12 +143,8 @@ def comment_list(article: ShownArticle) -> Markup:
     return Markup(html)
 
 
-def comment_limit() -> str:
-    return current_app.config["COMMENT_RATE_LIMIT"]
-
-
 @bp.post("/articles/<slug>/comments")
-@limiter.limit(comment_limit)
+@limiter.limit(ratelimits.comment_limit)
 def post_comment(slug: str):
     """Store a reader's comment, then redirect (post/redirect/get) with what happens next."""
     article = queries.article_row_to_write(slug)  # the service reads its id and switches: a row will do
@@ -166,7 +154,7 @@ def post_comment(slug: str):
     if not form.validate_on_submit():
         return render_article(article, form, 422)
     if request.form.get(HONEYPOT_FIELD):
-        session["posted"] = AWAITING  # a bot filled the hidden field: store nothing, say nothing
+        session["posted"] = service.AWAITING  # a bot filled the hidden field: store nothing, say nothing
         return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
     try:
         submitted = service.submit_comment(
@@ -181,7 +169,7 @@ def post_comment(slug: str):
         return form_errors(article, form, {"email": str(refused)})
     # A comment the banned-word list rejected gets the same neutral answer as any other.
     remember_own(submitted.comment_id,
-                 {"pending": AWAITING, "approved": PUBLISHED}.get(submitted.status.value, RECEIVED))
+                 service.reader_message(submitted.status))
     return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
 
 

@@ -9,16 +9,15 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, stream_with_context
 from flask_login import current_user
 
 from classifiers import TOPICS
 from moderation.models import CommentStatus, Role
 from moderation.pages import charts
 from moderation.pages.auth import can_read_unpublished, roles_required
-from moderation.params import article_arg, date_arg
+from moderation.params import dashboard_filters
 from moderation.services import dashboard, names, queries
-from moderation.services.dashboard import DashboardFilters
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 EDITORS = (Role.EDITOR, Role.ADMIN)
@@ -26,34 +25,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets skip leading spaces and invisible characters (U+FEFF, U+2060, U+00AD ...) before
 # deciding that a cell is a formula; so does the guard.
 HIDDEN_LEAD = re.compile(rf"^(?:\s|{names.INVISIBLE.pattern})+")
-MAX_RANGE_DAYS = 3660
-
-
-def parse_filters() -> DashboardFilters:
-    """Read the dashboard filters from the URL, so a view can be bookmarked; bad values are 400."""
-    start, end = date_arg("start"), date_arg("end")
-    if start and end and start > end:
-        abort(400, "The start date must be on or before the end date.")
-    if start and end and (end - start).days > MAX_RANGE_DAYS:
-        abort(400, "The date range can be at most ten years.")
-    article = article_arg()
-    statuses = request.args.get("statuses", "approved")
-    chosen = {"approved": (CommentStatus.APPROVED,), "all": tuple(CommentStatus)}.get(statuses)
-    if chosen is None:
-        abort(400, "Statuses must be 'approved' or 'all'.")
-    granularity = request.args.get("by", "day")
-    if granularity not in ("day", "week"):
-        abort(400, "Trends can be by 'day' or 'week'.")
-    kept = {k: request.args[k] for k in ("start", "end", "article", "statuses", "by")
-            if request.args.get(k)}
-    return DashboardFilters(start, end, article, chosen, granularity, kept)
 
 
 @bp.get("", endpoint="dashboard")
 @roles_required(*EDITORS)
 def dashboard_view():
     """The dashboard page: figures, charts with their tables, representative comments."""
-    filters = parse_filters()
+    filters = dashboard_filters()
     figures = dashboard.summary(filters)
     return render_template(
         "editor/dashboard.html", filters=filters, figures=figures, articles=queries.articles(),
@@ -101,7 +79,7 @@ def attachment(name: str, mimetype: str, body: Iterable[str]) -> Response:
 @roles_required(*EDITORS)
 def export_breakdown(fmt: str):
     """The figures being viewed, as CSV or JSON."""
-    figures = dashboard.summary(parse_filters())
+    figures = dashboard.summary(dashboard_filters())
     if fmt == "json":
         return attachment("breakdown.json", "application/json", [json.dumps(figures, indent=2)])
     if fmt != "csv":
@@ -131,7 +109,7 @@ def export_values(row) -> list[object]:
 @roles_required(*EDITORS)
 def export_comments(fmt: str):
     """The comments behind the figures, streamed so a large export never sits in memory."""
-    filters = parse_filters()
+    filters = dashboard_filters()
     if filters.statuses != (CommentStatus.APPROVED,) and not can_read_unpublished(current_user):
         abort(403, "Editors can export the text of published (approved) comments only; the figures "
                    "for every status are in the breakdown export. Admins can export all comments.")

@@ -15,58 +15,27 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.datastructures import MultiDict
 
 from classifiers import SENTIMENTS, TOPICS
 from moderation.errors import wants_json
 from moderation.jobs import worker
-from moderation.models import ActionKind, CommentStatus, Role
+from moderation.models import ActionKind, Role
 from moderation.pages import highlight
 from moderation.pages.auth import roles_required
 from moderation.pages.forms import ButtonForm, DecisionForm
-from moderation.params import article_arg, comment_ids, page_arg, valid_comment_id
+from moderation.params import FILTER_KEYS, SORTS, comment_ids, page_arg, queue_filters, valid_comment_id
 from moderation.services import comments as service
 from moderation.services import corrections, queries, wordlists
 
 bp = Blueprint("queue", __name__, url_prefix="/moderation")
 MODERATORS = (Role.MODERATOR, Role.ADMIN)
-FILTER_KEYS = ("status", "article", "topic", "sentiment", "sort", "q")
-SORTS = {"oldest": "Oldest first", "newest": "Newest first", "uncertain": "Least confident first"}
-MAX_SEARCH_CHARS = 200
-
-
-def parse_filters(args: MultiDict[str, str] | None = None) -> service.QueueFilters:
-    """Read the queue filters from the query string (or a form); an unknown value is a clear 400."""
-    args = request.args if args is None else args
-    status = args.get("status", "pending")
-    if status not in {s.value for s in CommentStatus} | {"all"}:
-        abort(400, f"Unknown status {status!r}: use pending, approved, rejected or all.")
-    topic = args.get("topic") or None
-    if topic is not None and topic not in (*TOPICS, "unclassified"):
-        abort(400, f"Unknown topic {topic!r}: use one of {', '.join(TOPICS)} or unclassified.")
-    sentiment = args.get("sentiment") or None
-    if sentiment is not None and sentiment not in SENTIMENTS:
-        abort(400, f"Unknown sentiment {sentiment!r}: use {', '.join(SENTIMENTS)}.")
-    sort = args.get("sort") or "oldest"
-    if sort not in SORTS:
-        abort(400, f"Unknown order {sort!r}: use {', '.join(SORTS)}.")
-    search = service.clean_text(args.get("q")) or None
-    if search and len(search) > MAX_SEARCH_CHARS:
-        abort(400, f"Search for at most {MAX_SEARCH_CHARS} characters.")
-    return service.QueueFilters(
-        status=None if status == "all" else CommentStatus(status), sort=sort, search=search,
-        article_id=article_arg(args),
-        topic=None if topic == "unclassified" else topic,
-        sentiment=sentiment, unclassified=topic == "unclassified",
-        extra={k: args[k] for k in FILTER_KEYS if args.get(k)},
-    )
 
 
 @bp.get("")
 @roles_required(*MODERATORS)
 def index():
     """Pending comments, oldest first, with filters, counts and bulk actions."""
-    filters = parse_filters()
+    filters = queue_filters()
     page = queries.queue_page(filters, page_arg(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
         "queue/index.html", page=page, counts=queries.status_counts(filters),
@@ -97,7 +66,7 @@ def highlighted(comment) -> list[tuple[str, str]]:
 def answer(message: str, category: str, ids: list[int]):
     """Tell the moderator what happened: JSON for the page's script, else a flash and the queue."""
     if wants_json():
-        filters = parse_filters(request.form)
+        filters = queue_filters(request.form)
         return jsonify(ok=category == "success", message=message,
                        counts=queries.status_counts(filters), comments=decided_items(ids, filters))
     flash(message, category)

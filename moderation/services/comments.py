@@ -35,6 +35,11 @@ from moderation.models import (
 )
 from moderation.services import commenters, names, webhooks, wordlists
 
+# What a reader is told after posting, by the page and the API alike.
+AWAITING = "Thank you! Your comment is awaiting moderation and will appear once a moderator approves it."
+PUBLISHED = "Thank you! Your comment is published."
+RECEIVED = "Thank you. Your comment has been received."
+
 REJECT_REASONS = {
     "spam": "Spam or advertising",
     "abuse": "Abusive or hateful",
@@ -375,3 +380,7 @@ def create_user(username: str, password: str, role: Role) -> User:
     db.session.commit()
     return user
 
+
+def reader_message(status: CommentStatus) -> str:
+    """The reader's answer: waiting, published, or (rejected by a word list) the same neutral thanks."""
+    return {CommentStatus.PENDING: AWAITING, CommentStatus.APPROVED: PUBLISHED}.get(status, RECEIVED)

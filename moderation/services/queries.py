@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -165,3 +166,9 @@ def approved_comments_ordered(article: Article, page: int, per_page: int, oldest
              .where(Comment.article_id == article.id, Comment.status == CommentStatus.APPROVED)
              .order_by(Comment.created_at, Comment.id))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def article_digest(article: Any) -> str:
+    """A digest of every field of an article row: an edit changes the keys of its cached pages."""
+    fields = "\x1f".join(str(value) for value in article)
+    return hashlib.blake2b(fields.encode(), digest_size=12).hexdigest()
