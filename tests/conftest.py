@@ -143,6 +143,16 @@ def database_url(migrated_database: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def second_server(database_url: str, model_dir: Path, tmp_path: Path) -> Iterator[Flask]:
+    """Another app server on the same database, with its own in-memory cache (as a second machine)."""
+    instance = tmp_path / "second"
+    instance.mkdir()
+    other = make_app(database_url, model_dir, instance)
+    yield other
+    release_database(other)
+
+
+@pytest.fixture
 def app_settings() -> dict[str, object]:
     """Override in a test module to change settings (rate limits, ...)."""
     return {}

@@ -6,7 +6,6 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from classifiers import Analyzer
@@ -17,7 +16,7 @@ from moderation.jobs.worker import Worker
 from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role
 from moderation.services import comments as service
 from moderation.services import erasure
-from tests.conftest import csrf_from, make_app, release_database
+from tests.conftest import csrf_from
 from tests.helpers import count_comments, latest_comment, post_comment, run_worker
 
 
@@ -162,42 +161,32 @@ def test_classify_pending_finds_comments_that_lost_their_job(app, article, runne
 # --- the cached comment list -------------------------------------------------------------
 
 
-@pytest.fixture
-def second_process(database_url, model_dir, tmp_path):
-    """Another app server on the same database, with its own in-memory cache."""
-    instance = tmp_path / "second"
-    instance.mkdir()
-    other = make_app(database_url, model_dir, instance)
-    yield other
-    release_database(other)
-
-
 def approve_in(app, comment_id: int) -> None:
     with app.app_context():
         service.decide([comment_id], ActionKind.APPROVE, None)
 
 
-def test_a_decision_on_another_server_shows_at_once(client, app, article, second_process):
+def test_a_decision_on_another_server_shows_at_once(client, app, article, second_server):
     post_comment(client, article.slug, body="Approved elsewhere, seen here.")
     comment_id = latest_comment(app).id
     assert "Latest Comments (6)" in client.get(article.url).get_data(as_text=True)  # cached now
-    approve_in(second_process, comment_id)
+    approve_in(second_server, comment_id)
     page = client.get(article.url).get_data(as_text=True)
     assert "Latest Comments (7)" in page and "Approved elsewhere, seen here." in page
 
 
-def test_undo_and_erasure_never_leave_a_stale_list(client, app, article, second_process):
+def test_undo_and_erasure_never_leave_a_stale_list(client, app, article, second_server):
     post_comment(client, article.slug, body="Soon undone.", email="undo@example.org")
     comment_id = latest_comment(app).id
     client = app.test_client()  # another reader: the author sees their own waiting comment anyway
-    approve_in(second_process, comment_id)
+    approve_in(second_server, comment_id)
     assert "Soon undone." in client.get(article.url).get_data(as_text=True)
-    with second_process.app_context():
+    with second_server.app_context():
         service.undo(comment_id, None)
     assert "Soon undone." not in client.get(article.url).get_data(as_text=True)
-    approve_in(second_process, comment_id)
+    approve_in(second_server, comment_id)
     assert "Soon undone." in client.get(article.url).get_data(as_text=True)
-    with second_process.app_context():
+    with second_server.app_context():
         erasure.erase_by_email("undo@example.org", None)
     page = client.get(article.url).get_data(as_text=True)
     assert "Soon undone." not in page and "This comment was erased at the author" in page

@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import event
 
 from moderation.extensions import cache, db
 from moderation.models import ActionKind, Role
 from moderation.services import comments as service
-from tests.conftest import csrf_from, make_app, release_database, set_article
+from tests.conftest import csrf_from, set_article
 from tests.helpers import count_comments, form_for, latest_comment, post_comment
 
 SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
-
-
-@pytest.fixture
-def other_server(database_url, model_dir, tmp_path):
-    """A second app server on the same database, with a cache of its own (where moderators decide)."""
-    instance = tmp_path / "other"
-    instance.mkdir()
-    other = make_app(database_url, model_dir, instance)
-    yield other
-    release_database(other)
 
 
 def decide_in(app, comment_id: int, action: ActionKind) -> None:
@@ -62,18 +51,18 @@ def statements_for(app, client, url: str) -> list[str]:
     return seen
 
 
-def test_a_reader_never_sees_a_stale_page_after_a_decision(app, article, other_server):
+def test_a_reader_never_sees_a_stale_page_after_a_decision(app, article, second_server):
     post_comment(app.test_client(), article.slug, body="Decided on the other server.")
     comment_id = latest_comment(app).id
     reader = app.test_client()
     assert "Latest Comments (6)" in page_of(reader, article.url)  # the shared page is cached now
-    decide_in(other_server, comment_id, ActionKind.APPROVE)
+    decide_in(second_server, comment_id, ActionKind.APPROVE)
     page = page_of(reader, article.url)
     assert "Latest Comments (7)" in page and "Decided on the other server." in page
-    decide_in(other_server, comment_id, ActionKind.REJECT)
+    decide_in(second_server, comment_id, ActionKind.REJECT)
     page = page_of(reader, article.url)
     assert "Latest Comments (6)" in page and "Decided on the other server." not in page
-    with other_server.app_context():
+    with second_server.app_context():
         service.undo(comment_id, None)
     assert "Decided on the other server." not in page_of(app.test_client(), article.url)
 
@@ -154,11 +143,11 @@ def test_a_token_from_another_readers_page_is_refused_and_nothing_is_stored(app,
     assert count_comments(app, body="With a borrowed token.") == 0
 
 
-def test_the_api_list_is_never_stale_after_a_decision_or_an_edit(app, client, article, other_server):
+def test_the_api_list_is_never_stale_after_a_decision_or_an_edit(app, client, article, second_server):
     url = f"/api/v1/comments?article={article.slug}"
     assert client.get(url).get_json()["total"] == 6  # cached now
     post_comment(app.test_client(), article.slug, body="Seen through the API.")
-    decide_in(other_server, latest_comment(app).id, ActionKind.APPROVE)
+    decide_in(second_server, latest_comment(app).id, ActionKind.APPROVE)
     listed = client.get(url).get_json()
     assert listed["total"] == 7 and listed["comments"][0]["body"] == "Seen through the API."
     set_article(app, article.id, comments_open=False)  # closing does not change the comments' version
