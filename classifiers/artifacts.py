@@ -14,6 +14,7 @@ import os
 import platform
 import tempfile
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,25 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def card_header(version: str, card_format: int, family: str, seed: int) -> dict[str, Any]:
+    """The keys every model card opens with: which model, built when, from which seed and libraries."""
+    return {"version": version, "card_format": card_format, "family": family,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed,
+            "libraries": library_versions()}
+
+
+def write_record(record: dict[str, Any], path: Path) -> None:
+    """Record selection evidence beside the data it was computed on (committed; the model is not)."""
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A record `write_record` wrote, or None before the first one."""
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def sha256_of(path: Path) -> str:

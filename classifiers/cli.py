@@ -12,7 +12,7 @@ from typing import IO
 
 import click
 
-from classifiers import curve, evaluation, selection, sentiment_model
+from classifiers import artifacts, curve, evaluation, selection, sentiment_model
 from classifiers import topic as topic_model
 from classifiers.analysis import Analyzer, load_analyzer
 from classifiers.dataset import REAL_SOURCES, SELECTION_JSON, TOPICS_CSV, Progress
@@ -124,7 +124,7 @@ def select(data: Path, seed: int, out: Path, no_generalisation: bool) -> None:
     with step_progress(steps, "cross-validating") as advance:
         report = selection.select(data, seed, progress=advance, cache_dir=topic_model.embedding_cache(),
                                   generalisation=not no_generalisation)
-    selection.write(report, out)
+    artifacts.write_record(report, out)
     say(f"wrote {out}")
     click.echo(json.dumps({"chosen": report["chosen"], "threshold": report["threshold"]["other_below"],
                            "candidates": report["candidates"]}, indent=2))
@@ -141,7 +141,7 @@ def select_sentiment(sentiment_data: Path, seed: int, out: Path) -> None:
     steps = 1 + (1 + len(REAL_SOURCES)) * sentiment_model.CV_FOLDS + len(REAL_SOURCES)
     with step_progress(steps, "cross-validating") as advance:
         record = sentiment_model.select(sentiment_data, seed, progress=advance)
-    sentiment_model.write_selection(record, out)
+    artifacts.write_record(record, out)
     say(f"wrote {out}")
     click.echo(json.dumps({"chosen": record["chosen"], "candidates": record["candidates"]}, indent=2))
 

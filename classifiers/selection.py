@@ -12,7 +12,6 @@ figure shows how the model does on comments unlike anything it trained or was tu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -234,7 +233,3 @@ def best_candidate(table: Sequence[dict[str, Any]]) -> tuple[Candidate, str]:
            f"{len(table)} candidates (ties go to macro-F1 on all rows)")
     return chosen, why
 
-
-def write(report: dict[str, Any], path: Path = dataset.SELECTION_JSON) -> None:
-    """Record the evidence beside the data it was computed on (it is committed, the model is not)."""
-    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")

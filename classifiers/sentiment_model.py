@@ -18,10 +18,8 @@ the same rows, and the agreement of two independent readings as the ceiling.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -354,16 +352,11 @@ def select(data_path: Path = SENTIMENT_CSV, seed: int = SEED,
     }
 
 
-def write_selection(record: dict[str, Any], path: Path = SELECTION_JSON) -> None:
-    """Keep the evidence beside the data it was computed on (it is committed; the model is not)."""
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
 def recorded_selection(data_path: Path, seed: int, selection_path: Path,
                        progress: Progress) -> dict[str, Any]:
     """The recorded selection when it was made on this data and seed; else select now (slower)."""
-    if selection_path.exists():
-        record = json.loads(selection_path.read_text(encoding="utf-8"))
+    record = artifacts.read_record(selection_path)
+    if record is not None:
         if record["data"]["sha256"] == dataset.data_hash(data_path) and record["seed"] == seed:
             return record
         progress(f"sentiment: {selection_path.name} was made on other data; selecting again "
@@ -391,13 +384,8 @@ def train(model_dir: Path | None = None, data_path: Path = SENTIMENT_CSV, seed: 
     progress(f"sentiment: evaluated on {len(test_rows)} held-out comments")
     features.forget_cache(pipeline)
     card = {
-        "version": version,
-        "card_format": CARD_FORMAT,
-        "family": MODEL_FAMILY,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": seed,
+        **artifacts.card_header(version, CARD_FORMAT, MODEL_FAMILY, seed),
         "data": data_summary(data_path.name, digest, rows, train_rows, test_rows),
-        "libraries": artifacts.library_versions(),
         "hyperparameters": {"features": chosen.features, "C": chosen.c, "class_weight": "balanced",
                             "score": "P(positive) - P(negative)", "label": "arg-max"},
         "embeddings": runtime_facts() if "embeddings" in chosen.features else None,

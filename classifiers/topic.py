@@ -8,11 +8,9 @@ the library versions.
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,9 +168,7 @@ def tune_threshold(proba: np.ndarray, truth: Sequence[str]) -> tuple[float, dict
 
 def read_selection(path: Path = dataset.SELECTION_JSON) -> dict[str, Any] | None:
     """The choices `python -m classifiers select` recorded, or None before the first selection."""
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return artifacts.read_record(path)
 
 
 def chosen_settings(selection: dict[str, Any] | None) -> tuple[dict[str, Any], float]:
@@ -242,13 +238,8 @@ def train(
     test_proba = model.probabilities([r.text for r in parts.test])
     features.forget_cache(pipeline)
     card = {
-        "version": version,
-        "card_format": CARD_FORMAT,
-        "family": MODEL_FAMILY,
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": seed,
+        **artifacts.card_header(version, CARD_FORMAT, MODEL_FAMILY, seed),
         "data": data_summary(data_path.name, digest, rows, parts),
-        "libraries": artifacts.library_versions(),
         "hyperparameters": {"features": feature_set, "C": settings["c"],
                             "class_weight": settings["class_weight"],
                             "embedding_weight": settings["embedding_weight"]},

@@ -16,7 +16,15 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from classifiers import SENTIMENTS, ModelUnavailable, dataset, embeddings, load_analyzer, sentiment_model
+from classifiers import (
+    SENTIMENTS,
+    ModelUnavailable,
+    artifacts,
+    dataset,
+    embeddings,
+    load_analyzer,
+    sentiment_model,
+)
 from classifiers import topic as topic_model
 from classifiers.sentiment import label_for, sentiment_scores
 from moderation.extensions import db
@@ -227,14 +235,14 @@ def test_train_fits_the_recorded_choice_and_selects_again_for_other_data(tmp_pat
     record = sentiment_model.select(data)
     other = next(c for c in sentiment_model.CANDIDATES if c.name != record["chosen"]["name"])
     record["chosen"] = {"features": other.features, "c": other.c, "name": other.name}
-    sentiment_model.write_selection(record, tmp_path / "selection.json")
+    artifacts.write_record(record, tmp_path / "selection.json")
     recorded = sentiment_model.train(tmp_path / "a", data, selection_path=tmp_path / "selection.json")
     assert recorded.card["selection"]["chosen"]["name"] == other.name
     assert recorded.card["hyperparameters"] == {**recorded.card["hyperparameters"],
                                                 "features": other.features, "C": other.c}
 
     record["data"]["sha256"] = "0" * 64  # made on other labels: not to be trusted
-    sentiment_model.write_selection(record, tmp_path / "selection.json")
+    artifacts.write_record(record, tmp_path / "selection.json")
     messages: list[str] = []
     reselected = sentiment_model.train(tmp_path / "b", data, selection_path=tmp_path / "selection.json",
                                        progress=messages.append)
