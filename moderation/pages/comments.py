@@ -168,8 +168,7 @@ def post_comment(slug: str):
     except commenters.Refused as refused:
         return form_errors(article, form, {"email": str(refused)})
     # A comment the banned-word list rejected gets the same neutral answer as any other.
-    remember_own(submitted.comment_id,
-                 service.reader_message(submitted.status))
+    remember_own(submitted.comment_id, service.reader_message(submitted.status))
     return redirect(url_for("comments.article", slug=slug, _anchor=YOUR_COMMENT), 303)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
 from moderation.models import Article, utcnow
+from moderation.services import queries
 from moderation.services.comments import InvalidComment, bump_comment_lists, clean_text
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -133,31 +134,38 @@ def _commit_or_explain() -> None:
         raise InvalidComment({"slug": "Another article took this slug or address a moment ago."}) from error
 
 
-def find_article(reference: str | None) -> Article | None:
-    """The article with this slug or canonical URL (the embed's data-article may be either)."""
+def article_key(reference: str | None) -> tuple[str, str] | None:
+    """("url", the normalised address) or ("slug", the text) for an embed's data-article; None if empty."""
     reference = clean_text(reference)
     if not reference:
         return None
     url = normalise_url(reference) if reference.startswith(("http://", "https://")) else None
-    if url is not None:
-        return db.session.scalar(select(Article).where(Article.canonical_url == url))
-    return db.session.scalar(select(Article).where(Article.slug == reference))
+    return ("url", url) if url is not None else ("slug", reference)
+
+
+def find_article(reference: str | None) -> Article | None:
+    """The article with this slug or canonical URL (the embed's data-article may be either)."""
+    key = article_key(reference)
+    if key is None:
+        return None
+    kind, value = key
+    column = Article.canonical_url if kind == "url" else Article.slug
+    return db.session.scalar(select(Article).where(column == value))
 
 
 ARTICLE_ROW_BY_URL = select(Article.__table__).where(Article.__table__.c.canonical_url == bindparam("url"))
-ARTICLE_ROW_BY_SLUG = select(Article.__table__).where(Article.__table__.c.slug == bindparam("slug"))
 
 
 def find_article_row(reference: str | None) -> Row[Any] | None:
     """`find_article` as a plain row on a connection of its own: for readers who only read."""
-    reference = clean_text(reference)
-    if not reference:
+    key = article_key(reference)
+    if key is None:
         return None
-    url = normalise_url(reference) if reference.startswith(("http://", "https://")) else None
+    kind, value = key
+    if kind == "slug":
+        return queries.article_row(value)
     with db.engine.connect() as connection:
-        if url is not None:
-            return connection.execute(ARTICLE_ROW_BY_URL, {"url": url}).first()
-        return connection.execute(ARTICLE_ROW_BY_SLUG, {"slug": reference}).first()
+        return connection.execute(ARTICLE_ROW_BY_URL, {"url": value}).first()
 
 
 def article_by_id(article_id: int) -> Article | None:

@@ -22,8 +22,6 @@ def articles() -> list[Article]:
 
 # Built once: on the readers' hottest path, building the statement cost as much as running it.
 ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("slug"))
-
-
 ARTICLE_ROW_BY_SLUG = select(Article.__table__).where(Article.__table__.c.slug == bindparam("slug"))
 
 
