@@ -24,6 +24,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+from moderation.config import normalise_database_url
 from moderation.extensions import db
 from moderation.models import Article, Role
 from moderation.services import comments as service
@@ -109,7 +110,7 @@ class LiveSite:
 def live_database(tmp: Path, template: str) -> str:
     """A database for one module: a copy of the migrated template, or the emptied PostgreSQL."""
     if postgres_url():
-        engine = create_engine(template.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = create_engine(normalise_database_url(template))
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         engine.dispose()

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from classifiers import Analyzer, load_analyzer, sentiment_model
 from classifiers import topic as topic_model
 from moderation import create_app
+from moderation.config import normalise_database_url
 from moderation.extensions import db
 from moderation.models import Article, Role
 from moderation.services import comments as service
@@ -64,7 +65,7 @@ def postgres_url() -> str | None:
 def create_postgres_database(url: str) -> None:
     """Create this worker's database on the test server (bin/test creates only the shared one)."""
     name = url.rsplit("/", 1)[1]
-    engine = create_engine(os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1),
+    engine = create_engine(normalise_database_url(os.environ["TEST_DATABASE_URL"]),
                            isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first():
@@ -100,7 +101,7 @@ def release_database(app: Flask) -> None:
 
 
 def drop_everything(url: str) -> None:
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(normalise_database_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
@@ -110,7 +111,7 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
     settings = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://", 1),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(url),
         "MODEL_DIR": str(model_dir),
         "MODEL_AUTO_TRAIN": False,
         "RATELIMIT_ENABLED": False,
@@ -125,7 +126,7 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
 
 def empty_postgres(url: str) -> None:
     """Empty every table of the shared PostgreSQL test database (tests and module fixtures start clean)."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(normalise_database_url(url))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
+from moderation.config import normalise_database_url
 from moderation.extensions import db
 from moderation.models import CommentStatus
 from tests.conftest import make_app, migrate_to_head, postgres_url, release_database
@@ -77,7 +78,7 @@ def test_create_user_refuses_bad_input(runner, args, stdin, message):
 def postgres_admin(migrated_database: str):
     """An autocommit connection to the test server, and a scratch database name dropped at the end."""
     name = f"moderation_scratch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(migrated_database.replace("postgresql://", "postgresql+psycopg://", 1),
+    admin = create_engine(normalise_database_url(migrated_database),
                           isolation_level="AUTOCOMMIT")
     try:
         yield admin, name, migrated_database.rsplit("/", 1)[0] + "/" + name
