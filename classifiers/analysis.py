@@ -13,6 +13,7 @@ import numpy as np
 from classifiers import sentiment_model
 from classifiers import topic as topic_model
 from classifiers.dataset import TOPICS
+from classifiers.embeddings import use_one_blas_thread
 from classifiers.sentiment import SentimentScores, sentiment_scores
 from classifiers.sentiment_model import SentimentModel
 from classifiers.topic import Term
@@ -51,6 +52,8 @@ class Analyzer:
     """A loaded topic model and sentiment model (VADER's scores kept); safe to share between threads."""
 
     def __init__(self, model: topic_model.TopicModel, sentiment: SentimentModel) -> None:
+        # The classifiers' matmuls too: the same batch gets the same answers in every thread.
+        use_one_blas_thread()
         self.model = model
         self.sentiment = sentiment
 

@@ -326,17 +326,32 @@ def plan_batches(lengths: Sequence[int], batch_tokens: int = BATCH_TOKENS) -> It
         start += size
 
 
-_BLAS = ThreadpoolController()
+_BLAS_PINNED = threading.Event()
+_BLAS_LOCK = threading.Lock()
+
+
+def use_one_blas_thread() -> None:
+    """Run BLAS on one thread for the rest of this process (the first call does it; later ones return).
+
+    These matmuls are small, and on a 2-core machine shared with gunicorn workers a second OpenBLAS
+    thread spin-waits for a core (40 texts took 4.2 s instead of 0.85 s under load); the app scales
+    out with processes. Not a scoped limit: threadpoolctl lets only one Python thread at a time own
+    OpenBLAS's process-wide count, so a limit taken in one thread was ignored in another, or restored
+    under it, and the same batch got vectors ~1e-7 apart (a topic score's sixth decimal) by thread.
+    """
+    if _BLAS_PINNED.is_set():
+        return
+    with _BLAS_LOCK:
+        if not _BLAS_PINNED.is_set():
+            ThreadpoolController().limit(limits=1, user_api="blas")
+            _BLAS_PINNED.set()
 
 
 def encode(texts: Sequence[str], batch_tokens: int = BATCH_TOKENS, folder: Path | None = None) -> np.ndarray:
     """Embed texts as unit-length float32 rows (n, 384), identical to sentence-transformers' encode."""
     model = get_model(folder)
-    # One BLAS thread: these matmuls are small, and on a 2-core machine shared with gunicorn workers a
-    # second OpenBLAS thread spin-waits for a core (40 texts took 4.2 s instead of 0.85 s under load).
-    # The limit is process-wide while it lasts; scale out with processes, as the app does.
-    with _BLAS.limit(limits=1, user_api="blas"):
-        return _encode(model, texts, batch_tokens)
+    use_one_blas_thread()
+    return _encode(model, texts, batch_tokens)
 
 
 def _encode(model: MiniLM, texts: Sequence[str], batch_tokens: int) -> np.ndarray:

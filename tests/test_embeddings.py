@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
+import threading
 from pathlib import Path
 
 import joblib
@@ -64,6 +65,24 @@ def test_a_text_gets_the_same_vector_alone_or_in_a_batch_of_other_lengths(
     np.testing.assert_allclose(together, encoded, atol=1e-5)
     for index in (0, 5, len(TEXTS) - 1, TEXTS.index(LONG[0])):
         np.testing.assert_allclose(embeddings.encode([TEXTS[index]])[0], encoded[index], atol=1e-5)
+
+
+def test_every_thread_gets_the_same_vectors_as_the_main_thread() -> None:
+    # A BLAS limit owned by one Python thread moved other threads' vectors by ~1e-7.
+    texts = ["Comment 0 about the bus fares.", "Another 0 on privacy."]
+    expected = embeddings.encode(texts)
+    results: list[np.ndarray] = []
+
+    def work() -> None:
+        results.extend(embeddings.encode(texts) for _ in range(5))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 20
+    assert all(np.array_equal(vectors, expected) for vectors in results)
 
 
 def test_batches_respect_the_token_budget_and_keep_every_row_once() -> None:

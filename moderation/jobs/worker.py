@@ -152,7 +152,7 @@ def lower_own_autogroup(niceness: int) -> None:
     try:
         if niceness > int(AUTOGROUP.read_text().split()[-1]):
             AUTOGROUP.write_text(str(niceness))
-    except (OSError, ValueError):  # no autogroups here, or not allowed: the threads' nice stands
+    except (OSError, ValueError, IndexError):  # no autogroups, in none, or not allowed: nice stands
         log.warning("could not lower the worker's scheduling group to nice %d", niceness)
 
 
