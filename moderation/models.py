@@ -203,7 +203,7 @@ class Job(db.Model):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_kind_state_run_after", "kind", "state", "run_after", "id"),
+    __table_args__ = (Index("ix_jobs_kind_state_id", "kind", "state", "id"),
                       Index("ix_jobs_kind_subject", "kind", "subject_id"),
                       Index("ix_jobs_sequence_key", "sequence_key", "id"))
 

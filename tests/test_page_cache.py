@@ -11,7 +11,7 @@ from moderation.extensions import cache, db
 from moderation.models import ActionKind, Role
 from moderation.services import comments as service
 from tests.conftest import csrf_from, set_article
-from tests.helpers import count_comments, form_for, latest_comment, post_comment
+from tests.helpers import count_comments, form_for, latest_comment, post_comment, run_worker
 
 SUBMISSION_TOKEN = re.compile(r'name="submission_token" type="hidden" value="([^"]*)"')
 
@@ -152,3 +152,16 @@ def test_the_api_list_is_never_stale_after_a_decision_or_an_edit(app, client, ar
     assert listed["total"] == 7 and listed["comments"][0]["body"] == "Seen through the API."
     set_article(app, article.id, comments_open=False)  # closing does not change the comments' version
     assert client.get(url).get_json()["article"]["comments_open"] is False
+
+
+def test_a_classification_after_approval_reaches_the_cached_lists(app, client, article):
+    post_comment(app.test_client(), article.slug, body="Approved before the worker read it: bus fares again.")
+    comment_id = latest_comment(app).id
+    decide_in(app, comment_id, ActionKind.APPROVE)
+    url = f"/api/v1/comments?article={article.slug}"
+    first = client.get(url).get_json()["comments"][0]  # cached now, unclassified
+    assert first["id"] == comment_id and first["topic"] is None
+    run_worker(app)
+    classified = client.get(url).get_json()["comments"][0]
+    assert classified["id"] == comment_id and classified["topic"] is not None
+    assert classified["sentiment"] is not None

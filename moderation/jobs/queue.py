@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from moderation.extensions import db
@@ -46,24 +46,43 @@ def enqueue(kind: str, subject_id: int | None = None, payload: dict[str, Any] | 
 def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE, in_sequence: bool = False) -> list[Job]:
     """Lease up to `limit` due jobs of one kind, oldest first, and commit the lease at once.
 
-    With `in_sequence`, a job waits while an earlier job with its sequence key is still open.
+    Jobs whose lease ran out come first (their worker died), then queued ones. Each is its own
+    UPDATE walking the (kind, state, id) index in id order and stopping at the limit: one
+    statement over both states had to sort the whole backlog, under SQLite's write lock, at the
+    worker's low priority, while readers' posts waited on that lock. With `in_sequence`, a job
+    waits while an earlier job with its sequence key is still open.
     """
     db.session.rollback()  # start a fresh transaction: on SQLite the UPDATE must come first
     now, token = utcnow(), secrets.token_hex(16)
-    due = or_(and_(Job.state == JobState.QUEUED, Job.run_after <= now),
-              and_(Job.state == JobState.RUNNING, Job.lease_until < now))
+    leased = {"state": JobState.RUNNING, "claim_token": token, "lease_until": now + lease,
+              "attempts": Job.attempts + 1}
+    ids: list[int] = []
+    count = 0
+    for due in (and_(Job.state == JobState.RUNNING, Job.lease_until < now),
+                and_(Job.state == JobState.QUEUED, Job.run_after <= now)):
+        if count < limit:
+            count += _lease(kind, due, limit - count, in_sequence, leased, ids)
+    db.session.commit()
+    if not count:
+        return []
+    # SQLite before 3.35 has no RETURNING: read the claim back by its token (a scan, rarely needed).
+    chosen = Job.id.in_(ids) if db.engine.dialect.update_returning else Job.claim_token == token
+    return list(db.session.scalars(select(Job).where(chosen).order_by(Job.id)))
+
+
+def _lease(kind: str, due: Any, limit: int, in_sequence: bool, leased: dict[str, Any], ids: list[int]) -> int:
+    """Lease up to `limit` jobs in one state; how many (their ids added to `ids` where RETURNING exists)."""
     candidates = select(Job.id).where(Job.kind == kind, due)
     if in_sequence:
         candidates = candidates.where(~_earlier_open_job())
     candidates = candidates.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
-    db.session.execute(
-        update(Job).where(_chosen(candidates), due)
-        .values(state=JobState.RUNNING, claim_token=token, lease_until=now + lease,
-                attempts=Job.attempts + 1),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
-    return list(db.session.scalars(select(Job).where(Job.claim_token == token).order_by(Job.id)))
+    statement = update(Job).where(_chosen(candidates), due).values(leased)
+    options = {"synchronize_session": False}
+    if not db.engine.dialect.update_returning:
+        return db.session.execute(statement, execution_options=options).rowcount
+    new = list(db.session.scalars(statement.returning(Job.id), execution_options=options))
+    ids.extend(new)
+    return len(new)
 
 
 def _chosen(candidates):  # -> the WHERE clause
@@ -86,6 +105,14 @@ def finish(jobs: Iterable[Job]) -> None:
     now = utcnow()
     for job in jobs:
         job.state, job.finished_at, job.lease_until, job.last_error = JobState.DONE, now, None, None
+
+
+def finish_ids(job_ids: Sequence[int]) -> None:
+    """Mark jobs done by id, in one statement (the caller commits, together with the work they did)."""
+    if job_ids:
+        done = {"state": JobState.DONE, "finished_at": utcnow(), "lease_until": None, "last_error": None}
+        db.session.execute(update(Job).where(Job.id.in_(job_ids)).values(done),
+                           execution_options={"synchronize_session": False})
 
 
 def fail(job: Job, error: str, retry: bool = True) -> None:

@@ -157,35 +157,41 @@ def lower_own_autogroup(niceness: int) -> None:
 
 
 def classify_jobs(worker: Worker, batch: list[Job]) -> None:
-    """Classify the batch's comments in one pass; a comment that breaks the model fails alone."""
+    """Classify the batch's comments in one pass; a comment that breaks the model fails alone.
+
+    The texts are read, the read transaction ended, and only then is the model run: no transaction
+    is open while the worker computes, and the results go in as a few prepared statements.
+    """
     analyzer = worker.model.analyzer
     assert analyzer is not None  # run_once only calls this handler with a model
-    ids = [job.subject_id for job in batch if job.subject_id is not None]
-    comments = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
-    todo = [(job, comments[job.subject_id]) for job in batch if job.subject_id in comments]
-    jobs.finish(job for job in batch if job.subject_id not in comments)  # erased or deleted since
+    job_of = {job.subject_id: job.id for job in batch if job.subject_id is not None}
+    bodies = dict(db.session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(job_of))).all())
+    db.session.rollback()
+    gone = [job.id for job in batch if job.subject_id not in bodies]  # erased or deleted since
+    todo = [(comment_id, body) for comment_id, body in bodies.items()]
     try:
-        analyses = analyzer.analyze_many([comment.body for _, comment in todo])
+        analyses = analyzer.analyze_many([body for _, body in todo])
     except Exception:  # find the comment(s) that broke the batch, classify the rest
         log.exception("batch of %d failed; classifying one by one", len(todo))
-        analyses = [_analyze_alone(worker, job, comment) for job, comment in todo]
-    for (job, comment), analysis in zip(todo, analyses, strict=True):
-        if analysis is not None:
-            service.apply_analysis(comment, analysis)
-            jobs.finish([job])
-            worker.done += 1
+        analyses = [_analyze_alone(worker, job_of[comment_id], comment_id, body) for comment_id, body in todo]
+    results = [(comment_id, analysis) for (comment_id, _), analysis in zip(todo, analyses, strict=True)
+               if analysis is not None]
+    service.store_analyses(results)
+    jobs.finish_ids(gone + [job_of[comment_id] for comment_id, _ in results])
     db.session.commit()
+    worker.done += len(results)
 
 
-def _analyze_alone(worker: Worker, job: Job, comment: Comment):  # -> Analysis | None
+def _analyze_alone(worker: Worker, job_id: int, comment_id: int, body: str):  # -> Analysis | None
     analyzer = worker.model.analyzer
     assert analyzer is not None
     try:
-        return analyzer.analyze(comment.body)
+        return analyzer.analyze(body)
     except Exception as exc:
         message = f"the model could not classify this comment ({exc.__class__.__name__})"
-        service.mark_unclassifiable(comment, message)
-        jobs.fail(job, message, retry=False)
+        service.mark_unclassifiable(comment_id, message)
+        jobs.fail(db.session.get_one(Job, job_id), message, retry=False)
+        db.session.commit()
         worker.failed += 1
         return None
 

@@ -10,13 +10,13 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from classifiers import Analysis
@@ -239,25 +239,59 @@ def record(comment: Comment, **fields: object) -> ModerationAction:
     return action
 
 
-def apply_analysis(comment: Comment, result: Analysis) -> None:
-    """Copy a classification onto the comment, with its audit row (the caller commits)."""
-    comment.topic, comment.topic_confidence = result.topic, result.topic_confidence
-    comment.topic_scores = dict(result.topic_scores)
-    comment.sentiment = result.sentiment
+# Built once: the worker writes every batch's classifications with these (executemany).
+UPDATE_ANALYSIS = update(Comment.__table__).where(Comment.__table__.c.id == bindparam("comment_id"))
+BUMP_APPROVED_LISTS = (
+    update(Article.__table__)
+    .where(Article.__table__.c.id.in_(
+        select(Comment.__table__.c.article_id)
+        .where(Comment.__table__.c.id.in_(bindparam("comment_ids", expanding=True)),
+               Comment.__table__.c.status == CommentStatus.APPROVED)
+        .scalar_subquery()))
+    .values(comments_version=Article.__table__.c.comments_version + 1)
+)
+
+
+def store_analyses(results: Sequence[tuple[int, Analysis]]) -> None:
+    """Write classifications onto their comments, with an audit row each (the caller commits).
+
+    Every parameter is prepared before the first statement runs: on SQLite the write lock is held
+    from the first statement to the commit, and a worker building ORM rows inside it, at a lower
+    priority than the web workers, kept readers' posts waiting. Readers see topic and sentiment in
+    the cached lists, so the lists holding an approved comment of the batch are renewed.
+    """
+    if not results:
+        return
+    now = utcnow()
+    values = [analysis_values(comment_id, analysis) for comment_id, analysis in results]
+    audit = [{"comment_id": comment_id, "user_id": None, "action": ActionKind.CLASSIFY, "from_status": None,
+              "to_status": None, "reason": analysis.model_version, "created_at": now}
+             for comment_id, analysis in results]
+    ids = [comment_id for comment_id, _ in results]
+    connection = db.session.connection()
+    connection.execute(UPDATE_ANALYSIS, values)
+    connection.execute(INSERT_ACTIONS, audit)
+    connection.execute(BUMP_APPROVED_LISTS, {"comment_ids": ids})
+
+
+def analysis_values(comment_id: int, result: Analysis) -> dict[str, Any]:
+    """The comment's columns for one classification, keyed for UPDATE_ANALYSIS."""
     scores = result.sentiment_scores
-    comment.sentiment_neg, comment.sentiment_neu = scores["neg"], scores["neu"]
-    comment.sentiment_pos, comment.sentiment_compound = scores["pos"], scores["compound"]
-    comment.model_version = result.model_version
-    comment.sentiment_score = result.sentiment_score
-    comment.topic_uncertain = result.topic_uncertain
-    comment.topic_terms = [[t.term, t.weight] for t in result.topic_terms]
-    comment.classification_error = None
-    record(comment, action=ActionKind.CLASSIFY, reason=result.model_version)
+    return {
+        "comment_id": comment_id, "topic": result.topic, "topic_confidence": result.topic_confidence,
+        "topic_scores": dict(result.topic_scores), "topic_uncertain": result.topic_uncertain,
+        "topic_terms": [[t.term, t.weight] for t in result.topic_terms],
+        "sentiment": result.sentiment, "sentiment_score": result.sentiment_score,
+        "sentiment_neg": scores["neg"], "sentiment_neu": scores["neu"], "sentiment_pos": scores["pos"],
+        "sentiment_compound": scores["compound"], "model_version": result.model_version,
+        "classification_error": None,
+    }
 
 
-def mark_unclassifiable(comment: Comment, error: str) -> None:
+def mark_unclassifiable(comment_id: int, error: str) -> None:
     """Record that the model could not handle this comment, so it is shown as such, not as waiting."""
-    comment.classification_error = error[:300]
+    db.session.execute(update(Comment).where(Comment.id == comment_id)
+                       .values(classification_error=error[:300]))
 
 
 def enqueue_unclassified() -> int:
