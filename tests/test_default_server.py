@@ -61,6 +61,7 @@ def read_article(base: str) -> int:
     return urllib.request.urlopen(f"{base}/articles/{DEMO_SLUG}", timeout=15).status
 
 
+@pytest.mark.engine_agnostic
 def test_the_default_server_stays_reachable_with_100_clients_sending_half_a_header(default_server):
     base, _, _ = default_server
     port = int(base.rsplit(":", 1)[1])
@@ -78,6 +79,7 @@ def test_the_default_server_stays_reachable_with_100_clients_sending_half_a_head
     assert statuses == [200] * READERS
 
 
+@pytest.mark.engine_agnostic
 def test_the_default_access_log_records_requests_but_no_client_address(default_server):
     base, folder, _ = default_server
     for path in ("/", f"/articles/{DEMO_SLUG}?page=1"):

@@ -100,6 +100,7 @@ def unclassified(app) -> int:
         return count
 
 
+@pytest.mark.engine_agnostic
 @pytest.mark.parametrize("victim", ["worker", "gunicorn"])
 def test_serve_runs_the_worker_beside_gunicorn_and_stopping_one_stops_both(app, database_url, model_dir,
                                                                             tmp_path, victim):

@@ -14,7 +14,8 @@ import pytest
 from moderation import config
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread priorities from /proc")
+pytestmark = [pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads thread priorities from /proc"),
+              pytest.mark.engine_agnostic]
 
 
 def thread_niceness(pid: int) -> set[int]:
