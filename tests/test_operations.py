@@ -11,6 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
+from classifiers import sentiment_model
+from classifiers import topic as topic_model
 from moderation.config import normalise_database_url
 from moderation.extensions import db
 from moderation.models import CommentStatus
@@ -161,8 +163,13 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
 
 
 @pytest.mark.skipif(bool(postgres_url()), reason="training does not touch the database: the SQLite pass covers it")
-def test_worker_trains_the_model_at_start_when_it_is_missing(tmp_path, database_url):
-    folder = tmp_path / "empty-model-dir"
+def test_worker_trains_a_missing_model_at_start(tmp_path, database_url, model_dir):
+    # The topic model is there, the sentiment model is not: the worker builds what is missing (the
+    # classifiers' own test builds both from nothing through `predict`).
+    folder = tmp_path / "half-model-dir"
+    folder.mkdir()
+    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME):
+        (folder / name).write_bytes((model_dir / name).read_bytes())
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
     try:
         with app.app_context():
@@ -171,10 +178,11 @@ def test_worker_trains_the_model_at_start_when_it_is_missing(tmp_path, database_
             demo.load_demo()
         economics = next(r["body"] for r in demo_rows() if r["topic"] == "cost")
         post_comment(app.test_client(), "ai-multi-cloud-strategy", body=economics)
-        assert not (folder / "topic-model.joblib").exists()  # the web app never needs the model
+        assert not (folder / sentiment_model.ARTIFACT_NAME).exists()  # the web app never needs the model
         run_worker(app)
-        assert (folder / "topic-model.joblib").exists() and (folder / "model_card.json").exists()
-        assert latest_comment(app).topic == "cost"
+        assert (folder / sentiment_model.ARTIFACT_NAME).exists() and (folder / sentiment_model.CARD_NAME).exists()
+        stored = latest_comment(app)
+        assert stored.topic == "cost" and stored.sentiment is not None
     finally:
         release_database(app)
 
