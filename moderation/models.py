@@ -76,7 +76,6 @@ class Comment(db.Model):
         Index("ix_comments_status_topic_sentiment", "status", "topic", "topic_uncertain", "sentiment",
               "sentiment_score"),
         Index("ix_comments_status_topic_confidence", "status", "topic", "topic_confidence"),
-        Index("ix_comments_status_topic_compound", "status", "topic", "sentiment_compound"),
         Index("ix_comments_topic_decision_minutes", "topic", "decision_minutes"),
         Index("ix_comments_created", "created_at"),
         Index("ix_comments_email", "email"),
