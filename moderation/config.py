@@ -65,6 +65,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         # The background worker's CPU priority (nice, 0-19): on cores it shares with the web workers,
         # readers' requests win and the backlog drains in the idle time.
         "WORKER_NICE": 10,
+        # Finished jobs (one per posted comment, one per webhook delivery) stay this many days for the
+        # operators' pages, then the worker deletes them: the table would otherwise grow forever.
+        "JOB_RETENTION_DAYS": 7,
     }
 
 
@@ -85,7 +88,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
         if environ.get(name):
             settings[name] = environ[name]
-    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1), ("WORKER_NICE", 0)):
+    for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1), ("WORKER_NICE", 0),
+                          ("JOB_RETENTION_DAYS", 1)):
         if environ.get(name):
             settings[name] = whole_number(name, environ[name], lowest)
     if settings.get("WORKER_NICE", 0) > MAX_NICE:

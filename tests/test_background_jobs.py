@@ -13,7 +13,7 @@ from moderation.extensions import db
 from moderation.jobs import classification
 from moderation.jobs import queue as jobs
 from moderation.jobs.worker import Worker
-from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role
+from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role, utcnow
 from moderation.services import comments as service
 from moderation.services import erasure
 from tests.conftest import csrf_from
@@ -197,3 +197,22 @@ def test_cached_list_holds_nothing_of_the_reader(client, app, article):
     other_reader = app.test_client().get(article.url).get_data(as_text=True)
     assert csrf_from(first) != csrf_from(other_reader)
     assert first.count("Latest Comments (6)") == other_reader.count("Latest Comments (6)") == 1
+
+
+def test_the_worker_deletes_jobs_finished_longer_ago_than_the_retention(app, article):
+    add_comments(app, article, 4)
+    run_worker(app)
+    comments_before = count_comments(app)
+    with app.app_context():
+        ids = list(db.session.scalars(select(Job.id).order_by(Job.id)))
+        days_ago = {ids[0]: 8, ids[1]: 8, ids[2]: 6.9}  # the others finished just now
+        for job in db.session.scalars(select(Job)):
+            job.finished_at = utcnow() - timedelta(days=days_ago.get(job.id, 0))
+        db.session.get_one(Job, ids[1]).state = JobState.FAILED
+        jobs.enqueue("classify", None, run_after=utcnow() - timedelta(days=30))  # waiting: never deleted
+        db.session.commit()
+        assert Worker(app).purge_old_jobs() == 2  # JOB_RETENTION_DAYS: 7
+        left = dict(db.session.execute(select(Job.id, Job.state)).all())
+    assert ids[0] not in left and ids[1] not in left
+    assert set(ids[2:]) <= set(left) and list(left.values()).count(JobState.QUEUED) == 1
+    assert count_comments(app) == comments_before  # the comments themselves stay

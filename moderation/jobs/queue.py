@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from moderation.extensions import db
@@ -168,3 +168,23 @@ def recent_failures(limit: int = 20) -> list[Job]:
     """Jobs given up on, newest first."""
     return list(db.session.scalars(select(Job).where(Job.state == JobState.FAILED)
                                    .order_by(Job.id.desc()).limit(limit)))
+
+
+PURGE_CHUNK = 500
+
+
+def purge_finished(before: datetime, chunk: int = PURGE_CHUNK) -> int:
+    """Delete the jobs that finished (done or failed) before `before`; how many.
+
+    The ids are read first, outside any write, and deleted a chunk per transaction, so the write
+    lock is held only for short deletes by primary key, however many jobs have piled up.
+    """
+    db.session.rollback()
+    finished = select(Job.id).where(Job.state.in_([JobState.DONE, JobState.FAILED]), Job.finished_at < before)
+    ids = list(db.session.scalars(finished.order_by(Job.id)))
+    db.session.rollback()
+    for start in range(0, len(ids), chunk):
+        db.session.execute(delete(Job).where(Job.id.in_(ids[start:start + chunk])),
+                           execution_options={"synchronize_session": False})
+        db.session.commit()
+    return len(ids)

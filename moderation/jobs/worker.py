@@ -30,6 +30,7 @@ from moderation.services import webhooks
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
+PURGE_EVERY = 3600.0  # seconds between deletions of old finished jobs
 MODEL_RETRY_EVERY = 30.0  # seconds between attempts to load a missing model
 ALIVE_WITHIN = timedelta(seconds=30)  # a heartbeat older than this counts as a dead worker
 WEBHOOK_BATCH = 10  # deliveries per claim: each is one HTTP request, sent one after another
@@ -58,6 +59,7 @@ class Worker:
         self.model_checked_at = 0.0
         self.done = self.failed = 0
         self.last_heartbeat = 0.0
+        self.last_purge: float | None = None
 
     def ensure_model(self) -> None:
         """Load the model at start, and retry while it is missing (an operator may fix it)."""
@@ -100,10 +102,27 @@ class Worker:
                 ran = 0
                 stop.wait(2.0)
             self.heartbeat()
+            self.purge_old_jobs()
             if not ran:
                 stop.wait(poll)
         self.heartbeat(force=True)
         log.info("worker %s stopped", self.name)
+
+    def purge_old_jobs(self, force: bool = False) -> int:
+        """Delete jobs finished more than JOB_RETENTION_DAYS ago, at start and then hourly; how many."""
+        if not force and self.last_purge is not None and time.monotonic() - self.last_purge < PURGE_EVERY:
+            return 0
+        self.last_purge = time.monotonic()
+        kept = timedelta(days=self.app.config["JOB_RETENTION_DAYS"])
+        try:
+            purged = jobs.purge_finished(utcnow() - kept)
+        except Exception:  # a failed clean-up must not stop the jobs: try again next time
+            log.exception("worker %s: could not delete old finished jobs", self.name)
+            db.session.rollback()
+            return 0
+        if purged:
+            log.info("worker %s deleted %d jobs finished before the last %s", self.name, purged, kept)
+        return purged
 
     def heartbeat(self, force: bool = False) -> None:
         """Tell the operators' page this worker is alive, what model it has and what it did."""
