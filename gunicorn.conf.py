@@ -27,6 +27,11 @@ accesslog = "-"
 # access log must not keep more (erasure could not reach it).
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No `gunicornc` control socket. By default every gunicorn (25.1+) of a user binds the same
+# $HOME/.gunicorn/gunicorn.ctl; with one started after another (a second site, a benchmark, a test
+# run) the first one's SQLite database was corrupted ("file is not a database", "disk I/O error")
+# in bench/run.py, and without the socket it was not. Operators manage workers with signals.
+control_socket_disable = True
 
 
 def post_worker_init(worker):  # noqa: ARG001 (gunicorn's hook signature)

@@ -29,8 +29,10 @@ VENV_BIN = Path(sys.executable).parent
 ISSO_VENV = ROOT / "bench" / ".venv-isso"
 ISSO_VERSION = "0.14.0"
 # The same for all three: 2 sync workers, the app loaded once before forking, no access log.
+# No control socket: gunicorn's default one is shared per user, and a server started after another
+# corrupted the first one's SQLite database (see gunicorn.conf.py).
 GUNICORN_ARGS = ["--workers", "2", "--worker-class", "sync", "--threads", "1", "--preload",
-                 "--access-logfile", "/dev/null", "--timeout", "30"]
+                 "--access-logfile", "/dev/null", "--timeout", "30", "--no-control-socket"]
 THREAD = "bench-thread"  # read by the GET load: its 20 seeded comments
 POST_THREAD = "bench-posts"  # written by the POST load, so the thread read stays at 20
 SEED_COMMENTS = 20

@@ -99,3 +99,12 @@ def test_default_limits_hold_across_four_workers_on_fresh_connections(default_se
     assert posts == {303: LIMIT, 429: ATTEMPTS - LIMIT}
     assert count_comments(app) == 6 + LIMIT
     release_database(app)
+
+
+@pytest.mark.engine_agnostic
+def test_the_default_server_opens_no_control_socket(default_server):
+    # gunicorn's control socket is one path per user: a server started after another took it over,
+    # and the first server's SQLite database was corrupted.
+    _, folder, _ = default_server
+    log = (folder / "gunicorn.log").read_text()
+    assert "Booting worker" in log and "Control socket" not in log
