@@ -56,33 +56,27 @@ def claim(kind: str, limit: int, lease: timedelta = DEFAULT_LEASE, in_sequence: 
     now, token = utcnow(), secrets.token_hex(16)
     leased = {"state": JobState.RUNNING, "claim_token": token, "lease_until": now + lease,
               "attempts": Job.attempts + 1}
-    ids: list[int] = []
     count = 0
     for due in (and_(Job.state == JobState.RUNNING, Job.lease_until < now),
                 and_(Job.state == JobState.QUEUED, Job.run_after <= now)):
         if count < limit:
-            count += _lease(kind, due, limit - count, in_sequence, leased, ids)
+            count += _lease(kind, due, limit - count, in_sequence, leased)
     db.session.commit()
     if not count:
         return []
-    # SQLite before 3.35 has no RETURNING: read the claim back by its token (a scan, rarely needed).
-    chosen = Job.id.in_(ids) if db.engine.dialect.update_returning else Job.claim_token == token
-    return list(db.session.scalars(select(Job).where(chosen).order_by(Job.id)))
+    # Read back through the same index: only this kind's running jobs are looked at.
+    return list(db.session.scalars(select(Job).where(Job.kind == kind, Job.state == JobState.RUNNING,
+                                                     Job.claim_token == token).order_by(Job.id)))
 
 
-def _lease(kind: str, due: Any, limit: int, in_sequence: bool, leased: dict[str, Any], ids: list[int]) -> int:
-    """Lease up to `limit` jobs in one state; how many (their ids added to `ids` where RETURNING exists)."""
+def _lease(kind: str, due: Any, limit: int, in_sequence: bool, leased: dict[str, Any]) -> int:
+    """Lease up to `limit` jobs in one state; how many."""
     candidates = select(Job.id).where(Job.kind == kind, due)
     if in_sequence:
         candidates = candidates.where(~_earlier_open_job())
     candidates = candidates.order_by(Job.id).limit(limit).with_for_update(skip_locked=True)
     statement = update(Job).where(_chosen(candidates), due).values(leased)
-    options = {"synchronize_session": False}
-    if not db.engine.dialect.update_returning:
-        return db.session.execute(statement, execution_options=options).rowcount
-    new = list(db.session.scalars(statement.returning(Job.id), execution_options=options))
-    ids.extend(new)
-    return len(new)
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
 
 
 def _chosen(candidates):  # -> the WHERE clause

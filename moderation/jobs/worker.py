@@ -187,7 +187,7 @@ def classify_jobs(worker: Worker, batch: list[Job]) -> None:
     bodies = dict(db.session.execute(select(Comment.id, Comment.body).where(Comment.id.in_(job_of))).all())
     db.session.rollback()
     gone = [job.id for job in batch if job.subject_id not in bodies]  # erased or deleted since
-    todo = [(comment_id, body) for comment_id, body in bodies.items()]
+    todo = list(bodies.items())
     try:
         analyses = analyzer.analyze_many([body for _, body in todo])
     except Exception:  # find the comment(s) that broke the batch, classify the rest
