@@ -65,6 +65,8 @@ CANDIDATES = (
 RULE = ("the candidate with the best criterion (ties: macro-F1 on all rows); then the `other` "
         "threshold by the one-standard-error rule: the lowest threshold whose criterion is within "
         "one bootstrap standard error of the best threshold's")
+
+
 def criterion_mask(rows: Sequence[LabeledComment]) -> np.ndarray:
     """Score on real comments when there are any, else on every row."""
     real = np.array([r.is_real for r in rows])
