@@ -9,12 +9,25 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from classifiers import sentiment_model
+from classifiers import topic as topic_model
 from moderation.extensions import db
 from moderation.jobs.worker import Worker
 from moderation.models import Comment, ModerationAction
 from tests.conftest import csrf_from
 
 DEMO_CSV = Path(__file__).resolve().parent.parent / "moderation" / "demo" / "comments.csv"
+TOPIC_MODEL_FILES = (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME)
+SENTIMENT_MODEL_FILES = (sentiment_model.ARTIFACT_NAME, sentiment_model.CARD_NAME)
+
+
+def copy_models(model_dir: Path, target: Path,
+                names: tuple[str, ...] = TOPIC_MODEL_FILES + SENTIMENT_MODEL_FILES) -> Path:
+    """Copy the built models' artifacts and cards (or only `names`) into a new folder a test may break."""
+    target.mkdir()
+    for name in names:
+        (target / name).write_bytes((model_dir / name).read_bytes())
+    return target
 
 
 def demo_rows() -> list[dict[str, str]]:

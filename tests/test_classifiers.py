@@ -25,7 +25,7 @@ from classifiers import topic as topic_model
 from classifiers.sentiment import label_for
 from classifiers.sentiment_model import ARTIFACT_NAME as SENTIMENT_ARTIFACT
 from classifiers.sentiment_model import CARD_NAME as SENTIMENT_CARD
-from tests.helpers import DEMO_CSV, demo_rows, write_sentiment_sample
+from tests.helpers import DEMO_CSV, TOPIC_MODEL_FILES, copy_models, demo_rows, write_sentiment_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -339,21 +339,13 @@ def test_artifact_round_trip_gives_identical_answers(model_dir, analyzer):
     assert reloaded.analyze_many(texts) == analyzer.analyze_many(texts)
 
 
-def copy_model(model_dir: Path, target: Path) -> Path:
-    target.mkdir()
-    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME,
-                 SENTIMENT_ARTIFACT, SENTIMENT_CARD):
-        (target / name).write_bytes((model_dir / name).read_bytes())
-    return target
-
-
 def test_missing_model_says_how_to_rebuild(tmp_path):
     with pytest.raises(ModelUnavailable, match="python -m classifiers train"):
         load_analyzer(tmp_path)
 
 
 def test_corrupt_artifact_is_refused_not_loaded(model_dir, tmp_path):
-    folder = copy_model(model_dir, tmp_path / "m")
+    folder = copy_models(model_dir, tmp_path / "m")
     (folder / topic_model.ARTIFACT_NAME).write_bytes(b"not a model")
     with pytest.raises(ModelUnavailable, match="does not match its model card.*python -m classifiers train"):
         load_analyzer(folder)
@@ -368,7 +360,7 @@ def replace_artifact(folder: Path, content: bytes) -> None:
 
 
 def test_unreadable_artifact_with_a_matching_card_is_refused(model_dir, tmp_path):
-    folder = copy_model(model_dir, tmp_path / "m")
+    folder = copy_models(model_dir, tmp_path / "m")
     replace_artifact(folder, b"truncated pickle")
     with pytest.raises(ModelUnavailable, match="cannot load .*python -m classifiers train"):
         load_analyzer(folder)
@@ -376,7 +368,7 @@ def test_unreadable_artifact_with_a_matching_card_is_refused(model_dir, tmp_path
 
 def test_artifact_pickled_by_another_scikit_learn_is_refused_even_if_the_card_says_otherwise(
         model_dir, tmp_path):
-    folder = copy_model(model_dir, tmp_path / "m")
+    folder = copy_models(model_dir, tmp_path / "m")
     current = sklearn.__version__.encode()
     other = b"0" * len(current)  # same length keeps the pickle well formed
     content = (folder / topic_model.ARTIFACT_NAME).read_bytes()
@@ -387,7 +379,7 @@ def test_artifact_pickled_by_another_scikit_learn_is_refused_even_if_the_card_sa
 
 
 def test_artifact_from_another_scikit_learn_is_refused(model_dir, tmp_path):
-    folder = copy_model(model_dir, tmp_path / "m")
+    folder = copy_models(model_dir, tmp_path / "m")
     card = json.loads((folder / topic_model.CARD_NAME).read_text())
     card["libraries"]["scikit-learn"] = "0.24.2"
     (folder / topic_model.CARD_NAME).write_text(json.dumps(card))
@@ -473,7 +465,7 @@ def test_predict_cli_writes_each_line_once_across_batches(model_dir, monkeypatch
 
 
 def test_predict_cli_with_a_refused_model_says_how_to_rebuild(model_dir, tmp_path):
-    folder = copy_model(model_dir, tmp_path / "m")
+    folder = copy_models(model_dir, tmp_path / "m")
     (folder / topic_model.ARTIFACT_NAME).write_bytes(b"not a model")
     result = invoke_cli("predict", "--plain", stdin="hello\n", model_dir=folder)
     assert result.returncode == 1 and "python -m classifiers train" in result.stderr
@@ -484,10 +476,7 @@ def test_predict_builds_a_missing_model_first(model_dir, tmp_path):
     # The sentiment model is missing and is built from the shipped data before predicting. Building
     # the topic model too takes a minute of the suite; the set-up's `train --if-stale` builds both
     # from nothing on every fresh checkout, and `load_analyzer` treats the two models alike.
-    folder = tmp_path / "half"
-    folder.mkdir()
-    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME):
-        (folder / name).write_bytes((model_dir / name).read_bytes())
+    folder = copy_models(model_dir, tmp_path / "half", TOPIC_MODEL_FILES)
     result = run_cli("predict", "--plain", stdin="who pays for this?\n", model_dir=folder)
     assert result.returncode == 0, result.stderr
     assert "no sentiment model in" in result.stderr and "training one from the shipped data" in result.stderr

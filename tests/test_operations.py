@@ -12,12 +12,19 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from classifiers import sentiment_model
-from classifiers import topic as topic_model
 from moderation.config import normalise_database_url
 from moderation.extensions import db
 from moderation.models import CommentStatus
 from tests.conftest import make_app, migrate_to_head, postgres_url, release_database
-from tests.helpers import count_comments, demo_rows, latest_comment, post_comment, run_worker
+from tests.helpers import (
+    TOPIC_MODEL_FILES,
+    copy_models,
+    count_comments,
+    demo_rows,
+    latest_comment,
+    post_comment,
+    run_worker,
+)
 
 
 def test_migrations_build_exactly_the_models(app):
@@ -165,11 +172,8 @@ def test_missing_model_stores_comments_unclassified_then_classify_pending(tmp_pa
 @pytest.mark.skipif(bool(postgres_url()), reason="training does not touch the database: the SQLite pass covers it")
 def test_worker_trains_a_missing_model_at_start(tmp_path, database_url, model_dir):
     # The topic model is there, the sentiment model is not: the worker builds what is missing (the
-    # classifiers' own test builds both from nothing through `predict`).
-    folder = tmp_path / "half-model-dir"
-    folder.mkdir()
-    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME):
-        (folder / name).write_bytes((model_dir / name).read_bytes())
+    # set-up's `train --if-stale` builds both from nothing on every fresh checkout).
+    folder = copy_models(model_dir, tmp_path / "half-model-dir", TOPIC_MODEL_FILES)
     app = make_app(database_url, folder, tmp_path, MODEL_AUTO_TRAIN=True)
     try:
         with app.app_context():

@@ -25,11 +25,10 @@ from classifiers import (
     load_analyzer,
     sentiment_model,
 )
-from classifiers import topic as topic_model
 from classifiers.sentiment import label_for, sentiment_scores
 from moderation.extensions import db
 from moderation.models import Comment
-from tests.helpers import demo_rows, post_comment, run_worker, write_sentiment_sample
+from tests.helpers import copy_models, demo_rows, post_comment, run_worker, write_sentiment_sample
 
 # The seven comments raw VADER got wrong when the issue was filed (the last three are demo comments).
 ISSUE_SENTENCES = [
@@ -261,14 +260,6 @@ def test_select_sentiment_cli_records_the_choice_with_progress(tmp_path):
     assert json.loads(result.stdout)["chosen"] == record["chosen"]
     assert record["data"]["sha256"] == dataset.data_hash(data)
     assert "cross-validation fold 3/3" in result.stderr and f"wrote {out}" in result.stderr
-
-
-def copy_models(model_dir: Path, target: Path) -> Path:
-    target.mkdir()
-    for name in (topic_model.ARTIFACT_NAME, topic_model.CARD_NAME,
-                 sentiment_model.ARTIFACT_NAME, sentiment_model.CARD_NAME):
-        (target / name).write_bytes((model_dir / name).read_bytes())
-    return target
 
 
 def test_tampered_sentiment_artifact_is_refused(model_dir, tmp_path):
