@@ -26,9 +26,12 @@ ensure_venv() {
 
 install_packages() {
   # uv installs the same versions as pip from the same index in a fifth of the time (8 s against
-  # 45 s for a fresh .venv here); pip stays the fallback wherever uv cannot be had.
+  # 45 s for a fresh .venv here); pip stays the fallback wherever uv cannot be had. Bytecode is
+  # compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set (CI images), every process
+  # would otherwise compile scikit-learn, SciPy and SQLAlchemy again when it starts.
   if [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet uv >/dev/null 2>&1; then
-    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install --quiet --python .venv/bin/python "$@" && return 0
+    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python "$@" &&
+      return 0
     echo "!! uv could not install $*: trying pip" >&2
   fi
   .venv/bin/python -m pip install --quiet "$@"
