@@ -88,7 +88,7 @@ def start_gunicorn(gunicorn: Path, app_spec: str, env: dict[str, str], log: Path
     port = free_port()
     command = [str(gunicorn), *(extra or []), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", app_spec]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -201,7 +201,7 @@ def isso(workdir: Path, seed_texts: list[str], echo=print) -> Iterator[Server]:
     command = [str(bin_dir / "gunicorn"), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}",
                "isso.run:application"]
     process = subprocess.Popen(command, cwd=workdir, env={**os.environ, "ISSO_SETTINGS": str(config)},
-                               stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+                               stdout=log.open("w"), stderr=subprocess.STDOUT)
     read_uri, write_uri = (urllib.parse.quote(f"/{name}", safe="") for name in (THREAD, POST_THREAD))
     server = Server("isso", base, process, f"/?uri={read_uri}", f"/new?uri={write_uri}", "json", 201,
                     database=database)
@@ -240,10 +240,15 @@ def ensure_model() -> None:
 
 @contextmanager
 def this_app(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
-    """Serve a database `bench.app_data.prepare` filled, with the worker beside gunicorn."""
+    """Serve a database `bench.app_data.prepare` filled, with the worker beside gunicorn.
+
+    Every server and the worker stay in this script's session, as ./bin/serve keeps gunicorn and
+    the worker in one: Linux shares the CPU equally between sessions first (autogroups), so a
+    worker in a session of its own competed with gunicorn as an equal whatever its priority.
+    """
     worker = subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT,
                               env={**os.environ, **env}, stdout=(workdir / "worker.log").open("w"),
-                              stderr=subprocess.STDOUT, start_new_session=True)
+                              stderr=subprocess.STDOUT)
     process, base = start_gunicorn(VENV_BIN / "gunicorn", "wsgi:app", env, workdir / "app.log",
                                    extra=["-c", "gunicorn.conf.py"])
     server = Server("app", base, process, f"/articles/{DEMO_SLUG}", f"/articles/{DEMO_SLUG}/comments",

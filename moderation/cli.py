@@ -130,12 +130,14 @@ def classify_pending_command(batch_size: int) -> None:
               help="Seconds to wait when no job is due.")
 def worker_command(batch_size: int, poll: float) -> None:
     """Run the background worker until SIGTERM or Ctrl-C: classify new comments, and later jobs."""
-    niceness = worker.lower_priority(current_app.config["WORKER_NICE"])
+    settings = current_app.config
+    niceness = worker.lower_priority(settings["WORKER_NICE"], settings["WORKER_SCHED_IDLE"])
     runner = worker.Worker(current_app, batch_size=batch_size)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    click.echo(f"worker {runner.name}: waiting for jobs at CPU priority nice {niceness} (Ctrl-C to stop)",
+    priority = f"nice {niceness}" + (", idle scheduling" if worker.runs_idle() else "")
+    click.echo(f"worker {runner.name}: waiting for jobs at CPU priority {priority} (Ctrl-C to stop)",
                err=True)
     runner.run_forever(stop, poll)
 

@@ -65,6 +65,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         # The background worker's CPU priority (nice, 0-19): on cores it shares with the web workers,
         # readers' requests win and the backlog drains in the idle time.
         "WORKER_NICE": 10,
+        # Linux: the worker's threads also take the SCHED_IDLE policy, so they run only on CPU time the
+        # web workers leave (nice alone still let it take half a core from busy web workers).
+        "WORKER_SCHED_IDLE": True,
         # Finished jobs (one per posted comment, one per webhook delivery) stay this many days for the
         # operators' pages, then the worker deletes them: the table would otherwise grow forever.
         "JOB_RETENTION_DAYS": 7,
@@ -83,8 +86,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     if environ.get("SESSION_COOKIE_SECURE"):
         settings["SESSION_COOKIE_SECURE"] = parse_value(environ["SESSION_COOKIE_SECURE"])
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
-    if environ.get("MODEL_AUTO_TRAIN"):
-        settings["MODEL_AUTO_TRAIN"] = parse_value(environ["MODEL_AUTO_TRAIN"])
+    for name in ("MODEL_AUTO_TRAIN", "WORKER_SCHED_IDLE"):
+        if environ.get(name):
+            settings[name] = yes_or_no(name, environ[name])
     for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
         if environ.get(name):
             settings[name] = environ[name]
@@ -115,6 +119,15 @@ def whole_number(name: str, raw: str, lowest: int) -> int:
     if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) < lowest:
         raise ValueError(f"{name} must be a whole number of at least {lowest}, not {raw!r}")
     return int(raw)
+
+
+def yes_or_no(name: str, raw: str) -> bool:
+    """Fail fast on a switch that is neither on nor off: a typo must not silently mean "on"."""
+    value = parse_value(raw)
+    if not isinstance(value, bool):
+        words = "/".join(sorted(TRUE_WORDS | FALSE_WORDS))
+        raise ValueError(f"{name} must be one of {words}, not {raw!r}")
+    return value
 
 
 def cookie_names(config: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The background worker yields the CPU to readers: it runs at a lower priority (WORKER_NICE, default 10)."""
+"""The background worker yields the CPU to readers: a lower priority (WORKER_NICE, default 10) and, on
+Linux, the SCHED_IDLE policy (WORKER_SCHED_IDLE, default on)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def autogroup_niceness(pid: int) -> int:
 
 def start_worker(database_url: str, model_dir: Path, new_session: bool = False,
                  **env: str) -> subprocess.Popen[str]:
-    inherited = {name: value for name, value in os.environ.items() if name != "WORKER_NICE"}
+    inherited = {name: value for name, value in os.environ.items()
+                 if name not in ("WORKER_NICE", "WORKER_SCHED_IDLE")}
     settings = {**inherited, "DATABASE_URL": database_url, "COMMENT_MODEL_DIR": str(model_dir),
                 "SECRET_KEY": "test-secret", "MODEL_AUTO_TRAIN": "false", **env}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--poll", "0.1"],
@@ -74,6 +76,37 @@ def test_every_thread_of_the_worker_takes_the_configured_priority(worker_process
     assert "at CPU priority nice 15" in wait_for_start(worker_process)
     time.sleep(1.0)
     assert thread_niceness(worker_process.pid) == {15}
+
+
+def thread_policies(pid: int) -> set[int]:
+    return {os.sched_getscheduler(int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
+
+
+needs_sched_idle = pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this system")
+
+
+@needs_sched_idle
+@pytest.mark.parametrize("worker_process", [{}], indirect=True)
+def test_every_thread_of_the_worker_runs_under_the_idle_policy_by_default(worker_process):
+    assert "nice 10, idle scheduling" in wait_for_start(worker_process)
+    time.sleep(1.0)  # the model is loaded by now, with whatever threads its libraries start
+    assert thread_policies(worker_process.pid) == {os.SCHED_IDLE}
+
+
+@needs_sched_idle
+@pytest.mark.parametrize("worker_process", [{"WORKER_SCHED_IDLE": "false"}], indirect=True)
+def test_the_idle_policy_can_be_switched_off(worker_process):
+    line = wait_for_start(worker_process)
+    assert "idle scheduling" not in line
+    assert thread_policies(worker_process.pid) == {os.SCHED_OTHER}
+    assert thread_niceness(worker_process.pid) == {10}
+
+
+@pytest.mark.parametrize("name", ["WORKER_SCHED_IDLE", "MODEL_AUTO_TRAIN"])
+def test_a_switch_that_is_neither_on_nor_off_fails_fast_with_its_name(name):
+    with pytest.raises(ValueError, match=name):
+        config.from_environment({name: "sometimes"})
+    assert config.from_environment({name: "off"})[name] is False
 
 
 def test_a_worker_priority_of_0_leaves_it_as_started():

@@ -137,11 +137,15 @@ class Worker:
         self.last_heartbeat = time.monotonic()
 
 
-def lower_priority(niceness: int) -> int:
+def lower_priority(niceness: int, idle_policy: bool = True) -> int:
     """Give every thread of this process CPU priority `niceness` (never raise it); return the result.
 
     On Linux a nice value belongs to a thread and only new threads inherit it: the BLAS threads
-    NumPy started at import keep theirs unless each is set, so every task in /proc is.
+    NumPy started at import keep theirs unless each is set, so every task in /proc is. Nice alone
+    did not keep the worker off readers' CPU: gunicorn's workers sleep briefly in every request
+    (the socket, SQLite's lock), and the kernel gave a nice-19 worker half a core of the two they
+    wanted. With `idle_policy` the threads also take SCHED_IDLE, whose threads run only on CPU time
+    nothing else wants; a backlog still drains at full speed once the web workers are idle.
     """
     tasks = Path("/proc/self/task")
     threads = [int(tid) for tid in os.listdir(tasks)] if tasks.is_dir() else [0]
@@ -149,10 +153,17 @@ def lower_priority(niceness: int) -> int:
         try:
             if niceness > os.getpriority(os.PRIO_PROCESS, thread):
                 os.setpriority(os.PRIO_PROCESS, thread, niceness)
+            if idle_policy and hasattr(os, "SCHED_IDLE"):
+                os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
         except ProcessLookupError:  # a thread that ended meanwhile
             continue
     lower_own_autogroup(niceness)
     return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def runs_idle() -> bool:
+    """Whether this thread is under Linux's SCHED_IDLE policy (what `lower_priority` sets)."""
+    return hasattr(os, "SCHED_IDLE") and os.sched_getscheduler(0) == os.SCHED_IDLE
 
 
 AUTOGROUP = Path("/proc/self/autogroup")
