@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from classifiers import Analyzer
@@ -16,7 +18,7 @@ from moderation.jobs.worker import Worker
 from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, Role, utcnow
 from moderation.services import comments as service
 from moderation.services import erasure
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, postgres_url
 from tests.helpers import count_comments, latest_comment, post_comment, run_worker
 
 
@@ -216,3 +218,15 @@ def test_the_worker_deletes_jobs_finished_longer_ago_than_the_retention(app, art
     assert ids[0] not in left and ids[1] not in left
     assert set(ids[2:]) <= set(left) and list(left.values()).count(JobState.QUEUED) == 1
     assert count_comments(app) == comments_before  # the comments themselves stay
+
+
+@pytest.mark.skipif(bool(postgres_url()), reason="SQLite's write-ahead log")
+def test_readers_commits_leave_the_log_to_the_worker_which_copies_it_into_the_database_file(app, article):
+    marker = "Checkpoint marker 7f3a9c about the fees."
+    add_comments(app, article, 1, text=marker)
+    with app.app_context():
+        path = Path(db.engine.url.database)
+        assert db.session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        assert marker.encode() not in path.read_bytes()  # only in the log: no reader's commit copied it
+        Worker(app).checkpoint_sqlite()
+    assert marker.encode() in path.read_bytes()

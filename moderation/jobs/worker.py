@@ -31,6 +31,7 @@ from moderation.services import webhooks
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
 PURGE_EVERY = 3600.0  # seconds between deletions of old finished jobs
+CHECKPOINT_EVERY = 1.0  # seconds between SQLite checkpoints (see checkpoint_sqlite)
 MODEL_RETRY_EVERY = 30.0  # seconds between attempts to load a missing model
 ALIVE_WITHIN = timedelta(seconds=30)  # a heartbeat older than this counts as a dead worker
 WEBHOOK_BATCH = 10  # deliveries per claim: each is one HTTP request, sent one after another
@@ -60,6 +61,7 @@ class Worker:
         self.done = self.failed = 0
         self.last_heartbeat = 0.0
         self.last_purge: float | None = None
+        self.last_checkpoint = 0.0
 
     def ensure_model(self) -> None:
         """Load the model at start, and retry while it is missing (an operator may fix it)."""
@@ -103,6 +105,7 @@ class Worker:
                 stop.wait(2.0)
             self.heartbeat()
             self.purge_old_jobs()
+            self.checkpoint_sqlite()
             if not ran:
                 stop.wait(poll)
         self.heartbeat(force=True)
@@ -123,6 +126,22 @@ class Worker:
         if purged:
             log.info("worker %s deleted %d jobs finished before the last %s", self.name, purged, kept)
         return purged
+
+    def checkpoint_sqlite(self) -> None:
+        """Copy SQLite's write-ahead log into the database file every second, off the readers' path.
+
+        Web connections leave checkpoints to the worker (WAL_AUTOCHECKPOINT_PAGES in
+        moderation/__init__.py): done inside a reader's commit, one cost a page copy and an fsync.
+        PASSIVE never waits for a reader or a writer; what it cannot copy now, the next one does.
+        """
+        if db.engine.dialect.name != "sqlite" or time.monotonic() - self.last_checkpoint < CHECKPOINT_EVERY:
+            return
+        self.last_checkpoint = time.monotonic()
+        try:
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception:  # a busy or broken database must not stop the jobs: try again next time
+            log.exception("worker %s: could not checkpoint the SQLite log", self.name)
 
     def heartbeat(self, force: bool = False) -> None:
         """Tell the operators' page this worker is alive, what model it has and what it did."""
