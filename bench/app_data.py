@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from moderation import create_app
 from moderation.extensions import db
 from moderation.jobs import queue as jobs
-from moderation.models import ActionKind, Article, Comment, CommentStatus, Job, JobState, User
+from moderation.models import (
+    ActionKind,
+    Article,
+    Comment,
+    CommentStatus,
+    Job,
+    JobState,
+    ModerationAction,
+    User,
+)
 from moderation.services import comments as service
 from moderation.services import demo
 
@@ -80,6 +89,17 @@ def unclassified(app: Flask, marker: str) -> int:
     with app.app_context():
         count = db.session.scalar(select(func.count(Comment.id)).where(
             Comment.body.contains(marker), Comment.topic.is_(None))) or 0
+        db.session.remove()
+        return count
+
+
+def classified_twice(app: Flask, marker: str) -> int:
+    """Comments holding `marker` that more than one classification was stored for (two workers, one job)."""
+    with app.app_context():
+        twice = (select(ModerationAction.comment_id).join(Comment, Comment.id == ModerationAction.comment_id)
+                 .where(Comment.body.contains(marker), ModerationAction.action == ActionKind.CLASSIFY)
+                 .group_by(ModerationAction.comment_id).having(func.count() > 1))
+        count = db.session.scalar(select(func.count()).select_from(twice.subquery())) or 0
         db.session.remove()
         return count
 

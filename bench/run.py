@@ -109,7 +109,8 @@ def benchmark(plan: Plan, wrk: str | None, texts: list[str], workdir: Path) -> d
         running["api"] = servers.api_of(running["app"])
         report: dict = {"machine": machine(wrk), "cpu_ms": {}}
         report["loads"] = loads(running, plan, bodies, wrk, report["cpu_ms"])
-        report["stored"] = check_stored(running, report["loads"], app)
+        with servers.second_worker(workdir, env):  # the loads' backlog drains on both cores
+            report["stored"] = check_stored(running, report["loads"], app)
         report["classify"] = steady_classification(running["app"], bodies, plan, app)
         report["drain"] = drain(app, texts, plan.backlog)
         report["rss"] = memory(running["app"])
@@ -169,9 +170,9 @@ def loads(running: dict[str, servers.Server], plan: Plan, bodies: dict[str, Path
 def check_stored(running: dict[str, servers.Server], results: dict, app) -> dict[str, dict[str, int]]:
     """Every accepted POST must be in its server's database exactly once (and classified, here)."""
     accepted_here = sum(r.ok for name in ("app", "api") for r in results[(name, "POST")])
-    say(f"checking every accepted comment is stored exactly once (waiting for the worker to classify "
-        f"{accepted_here:,})")
-    # Long enough for the worker at half the target drain rate: an unclassified comment counts as lost.
+    say(f"checking every accepted comment is stored exactly once (waiting for two workers to classify "
+        f"{accepted_here:,}; none may classify a comment twice)")
+    # Long enough for one worker at half the target drain rate: an unclassified comment counts as lost.
     app_data.wait_for_worker(app, timeout=max(300.0, 2 * accepted_here / TARGETS["drain_per_s"]))
     checks = {}
     for name, server in running.items():
@@ -185,6 +186,7 @@ def check_stored(running: dict[str, servers.Server], results: dict, app) -> dict
                         "duplicated": sum(count - 1 for count in stored.values())}
     for name in ("app", "api"):
         checks[name]["unclassified"] = app_data.unclassified(app, f"[{running[name].tag}")
+        checks[name]["classified_twice"] = app_data.classified_twice(app, f"[{running[name].tag}")
     return checks
 
 
@@ -297,7 +299,8 @@ def print_checks(report: dict, summary: dict[str, str]) -> None:
     for name, check in report["stored"].items():
         click.echo(f"stored ({name}): {check['accepted']:,} accepted, {check['stored']:,} stored, "
                    f"{check['missing']} missing, {check['duplicated']} duplicated"
-                   + (f", {check['unclassified']} unclassified" if "unclassified" in check else ""))
+                   + (f", {check['unclassified']} unclassified, {check['classified_twice']} classified twice"
+                      if "unclassified" in check else ""))
     click.echo(f"classification at {STEADY_RATE:.0f}/s: {classify['classified']:,} of "
                f"{classify['accepted']:,} accepted, p50 {classify['p50_s']:.2f} s, "
                f"p99 {classify['p99_s']:.2f} s")
@@ -325,7 +328,9 @@ def print_checks(report: dict, summary: dict[str, str]) -> None:
         click.echo(f"  {'met ' if value >= bar else 'MISS'} {label}: {value:.2f}")
     for label, value, bar in limits:
         click.echo(f"  {'met ' if value < bar else 'MISS'} {label}: {value:.2f}")
-    for label, value in (("no errors", int(summary["errors"])), ("none lost", int(summary["lost"]))):
+    twice = sum(check.get("classified_twice", 0) for check in report["stored"].values())
+    for label, value in (("no errors", int(summary["errors"])), ("none lost", int(summary["lost"])),
+                         ("none classified twice by the two workers", twice)):
         click.echo(f"  {'met ' if value == 0 else 'MISS'} {label}: {value}")
 
 

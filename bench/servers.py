@@ -238,6 +238,13 @@ def ensure_model() -> None:
                    capture_output=True)
 
 
+def start_worker(workdir: Path, env: dict[str, str], log_name: str = "worker.log") -> subprocess.Popen:
+    """`flask worker` on the app's database, in this script's session (see `this_app`)."""
+    return subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=(workdir / log_name).open("w"),
+                            stderr=subprocess.STDOUT)
+
+
 @contextmanager
 def this_app(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
     """Serve a database `bench.app_data.prepare` filled, with the worker beside gunicorn.
@@ -246,9 +253,7 @@ def this_app(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
     the worker in one: Linux shares the CPU equally between sessions first (autogroups), so a
     worker in a session of its own competed with gunicorn as an equal whatever its priority.
     """
-    worker = subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT,
-                              env={**os.environ, **env}, stdout=(workdir / "worker.log").open("w"),
-                              stderr=subprocess.STDOUT)
+    worker = start_worker(workdir, env)
     process, base = start_gunicorn(VENV_BIN / "gunicorn", "wsgi:app", env, workdir / "app.log",
                                    extra=["-c", "gunicorn.conf.py"])
     server = Server("app", base, process, f"/articles/{DEMO_SLUG}", f"/articles/{DEMO_SLUG}/comments",
@@ -259,6 +264,16 @@ def this_app(workdir: Path, env: dict[str, str]) -> Iterator[Server]:
         yield server
     finally:
         stop(process)
+        stop(worker)
+
+
+@contextmanager
+def second_worker(workdir: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """Another worker beside the first, as a second machine would run one (the leases keep them apart)."""
+    worker = start_worker(workdir, env, "worker-2.log")
+    try:
+        yield worker
+    finally:
         stop(worker)
 
 
