@@ -244,7 +244,8 @@ EXPORT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def run_import(export: importers.Export) -> None:
     """Store an export with a progress bar, then say what happened and what the worker will do."""
-    with click.progressbar(length=len(export.comments), label="Importing comments", file=sys.stderr) as bar:
+    with click.progressbar(length=len(export.comments), label="Importing comments", show_pos=True,
+                           file=sys.stderr) as bar:
         result = importers.import_export(export, progress=bar.update)
     click.echo(f"{result.articles_added} articles and {result.comments_added} comments imported; "
                f"{result.already_there} comments were already here.")
