@@ -59,6 +59,15 @@ def test_a_comment_number_too_large_for_any_comment_is_a_clear_400(admin, action
     assert "There is no comment number 99999999999999999999." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("decision", ["²", str(2**70), "9" * 5000, "-1"])
+def test_an_odd_decision_number_to_undo_is_a_clear_400_and_changes_nothing(admin, app, decision):
+    # Found by the property-based run below: "²".isdigit() is true, but int("²") fails.
+    response = admin.post("/moderation/1/undo", data={"csrf_token": token(admin), "decision": decision})
+    assert response.status_code == 400
+    assert "The decision to undo must be a decision number." in response.get_data(as_text=True)
+    assert count_comments(app, status="approved") == 6
+
+
 def test_a_next_address_with_a_line_break_is_ignored_at_log_in(app, client):
     create_staff(app, "mod", Role.MODERATOR)
     page = client.get("/login?next=%2F%0D%0AX%3A1").get_data(as_text=True)
