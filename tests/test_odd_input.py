@@ -12,6 +12,7 @@ from wtforms.fields.core import UnboundField
 
 from moderation.models import Role
 from moderation.pages import forms
+from moderation.services import wordlists
 from tests.conftest import PASSWORD, create_staff, csrf_from
 from tests.helpers import count_comments
 
@@ -66,6 +67,18 @@ def test_an_odd_decision_number_to_undo_is_a_clear_400_and_changes_nothing(admin
     assert response.status_code == 400
     assert "The decision to undo must be a decision number." in response.get_data(as_text=True)
     assert count_comments(app, status="approved") == 6
+
+
+@pytest.mark.parametrize("trusted_after", ["²", "٣", str(2**70), "1e3"])
+def test_an_odd_trust_threshold_is_a_form_error_and_saves_nothing(admin, app, trusted_after):
+    # Found by the property-based run below, like the decision number above.
+    page = admin.get("/settings/moderation").get_data(as_text=True)
+    response = admin.post("/settings/moderation", data={"csrf_token": csrf_from(page), "banned": "spam",
+                                                         "suspect": "", "trusted_after": trusted_after})
+    assert response.status_code == 422
+    assert "Use a whole number from 0 (off) to 1000." in response.get_data(as_text=True)
+    with app.app_context():
+        assert ("banned", "spam") not in wordlists.entries()
 
 
 def test_a_next_address_with_a_line_break_is_ignored_at_log_in(app, client):
