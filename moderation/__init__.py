@@ -117,10 +117,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    from moderation import errors, security
+    from moderation import errors, params, security
 
     errors.init_app(app)
     security.init_app(app)
+    app.url_value_preprocessor(params.refuse_impossible_ids)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,5 +1,5 @@
 """Flask CLI commands for operators: load-demo, create-user, set-password, disable-user, enable-user,
-worker, classify-pending, erase-email."""
+worker, classify-pending, erase-email, add-article, edit-article, close-article, import."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from moderation.services import comments as service
 def init_app(app: Flask) -> None:
     for command in (load_demo_command, create_user_command, classify_pending_command,
                     worker_command, erase_email_command, set_password_command, disable_user_command,
-                    enable_user_command, add_article_command, import_group):
+                    enable_user_command, add_article_command, edit_article_command, close_article_command,
+                    import_group):
         app.cli.add_command(command)
 
 
@@ -172,6 +173,67 @@ def add_article_command(url: str, title: str, slug: str, closed: bool, no_premod
     click.echo(article.slug)
 
 
+def article_or_fail(reference: str):  # type: ignore[no-untyped-def]
+    article = article_service.find_article(reference)
+    if article is None:
+        raise click.ClickException(f"there is no article with the slug or address {reference!r}")
+    return article
+
+
+ARTICLE_OPTIONS = {"title": "--title", "canonical_url": "--url", "slug": "--slug",
+                   "comments_open": "--open/--closed", "premoderated": "--premoderation/--no-premoderation"}
+
+
+def article_settings(article) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The fields the article page edits, as they stand (an article made by load-demo has no URL)."""
+    values = {name: getattr(article, name) for name in ARTICLE_OPTIONS}
+    return {**values, "canonical_url": values["canonical_url"] or ""}
+
+
+@click.command("edit-article")
+@with_appcontext
+@click.argument("reference", metavar="SLUG")
+@click.option("--title", help="A new title.")
+@click.option("--url", "canonical_url", help="A new canonical URL on the news site.")
+@click.option("--slug", help="A new slug here (the old address stops working).")
+@click.option("--open/--closed", "comments_open", default=None, help="Take comments, or stop taking them.")
+@click.option("--premoderation/--no-premoderation", "premoderated", default=None,
+              help="Hold new comments for a moderator, or publish them at once.")
+def edit_article_command(reference: str, **changes: object) -> None:
+    """Change what the article page edits (title, URL, slug, open, pre-moderation); print each change."""
+    given = {name: value for name, value in changes.items() if value is not None}
+    if not given:
+        raise click.UsageError("say what to change: " + ", ".join(ARTICLE_OPTIONS.values()))
+    article = article_or_fail(reference)
+    before = article_settings(article)
+    fields = article_service.ArticleFields(**{**before, **given})
+    if fields == article_service.ArticleFields(**before):
+        click.echo(f"Nothing changed on /articles/{article.slug}.")
+        return
+    try:
+        article_service.update_article(article, fields)
+    except service.InvalidComment as invalid:
+        raise click.ClickException(" ".join(f"{ARTICLE_OPTIONS[name]}: {message}"
+                                            for name, message in invalid.errors.items())) from invalid
+    after = article_settings(article)
+    for name, old in before.items():
+        if after[name] != old:
+            click.echo(f"{name}: {old!r} -> {after[name]!r}")
+
+
+@click.command("close-article")
+@with_appcontext
+@click.argument("reference", metavar="SLUG")
+def close_article_command(reference: str) -> None:
+    """Stop new comments on an article (the page's Close button); approved comments stay visible."""
+    article = article_or_fail(reference)
+    if not article.comments_open:
+        click.echo(f"Comments were already closed on /articles/{article.slug}.")
+        return
+    article_service.close_article(article)
+    click.echo(f"Comments are closed on /articles/{article.slug}.")
+
+
 @click.group("import")
 def import_group() -> None:
     """Bring in articles and comments from Disqus, WordPress or Isso (running it again adds nothing)."""
@@ -182,7 +244,8 @@ EXPORT_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def run_import(export: importers.Export) -> None:
     """Store an export with a progress bar, then say what happened and what the worker will do."""
-    with click.progressbar(length=len(export.comments), label="Importing comments", file=sys.stderr) as bar:
+    with click.progressbar(length=len(export.comments), label="Importing comments", show_pos=True,
+                           file=sys.stderr) as bar:
         result = importers.import_export(export, progress=bar.update)
     click.echo(f"{result.articles_added} articles and {result.comments_added} comments imported; "
                f"{result.already_there} comments were already here.")

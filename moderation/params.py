@@ -65,6 +65,13 @@ def valid_comment_id(number: int) -> int:
     return number
 
 
+def refuse_impossible_ids(_endpoint: str | None, values: dict[str, object] | None) -> None:
+    """A number in the address that no row can have is a clear 400, before a query overflows on it."""
+    for name, value in (values or {}).items():
+        if name.endswith("_id") and isinstance(value, int) and value > MAX_ID:
+            abort(400, f"There is no {name.removesuffix('_id').replace('_', ' ')} number {value}.")
+
+
 def date_arg(name: str) -> date | None:
     """An optional year-month-day date between 1900 and 2999 (so a day after it always exists)."""
     raw = request.args.get(name) or None

@@ -113,3 +113,74 @@ def test_add_article_command_refuses_a_duplicate_address(app, runner):
     runner.invoke(args=["add-article", "--url", "https://news.example/a", "--title", "A"])
     result = runner.invoke(args=["add-article", "--url", "https://NEWS.example/a", "--title", "B"])
     assert result.exit_code != 0 and "Another article already has this address." in result.output
+
+
+def add_article(runner, url: str = "https://news.example/a", title: str = "A story") -> str:
+    result = runner.invoke(args=["add-article", "--url", url, "--title", title])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_edit_article_command_changes_every_field_the_page_edits_and_says_what_changed(app, runner, client):
+    slug = add_article(runner)
+    version = article_row(app, slug=slug).comments_version
+    result = runner.invoke(args=["edit-article", slug, "--title", "New title", "--url", "https://news.example/b",
+                                 "--slug", "new-slug", "--closed", "--no-premoderation"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "title: 'A story' -> 'New title'",
+        "canonical_url: 'https://news.example/a' -> 'https://news.example/b'",
+        "slug: 'a-story' -> 'new-slug'",
+        "comments_open: True -> False",
+        "premoderated: True -> False",
+    ]
+    row = article_row(app, slug="new-slug")
+    assert (row.title, row.canonical_url, row.comments_open, row.premoderated) == (
+        "New title", "https://news.example/b", False, False)
+    assert row.comments_version == version + 1  # the page's edit renews readers' cached lists; so does this
+    assert "Comments are closed on this article." in client.get("/articles/new-slug").get_data(as_text=True)
+
+
+def test_edit_article_command_changes_only_what_it_is_given(app, runner):
+    slug = add_article(runner)
+    runner.invoke(args=["close-article", slug])
+    result = runner.invoke(args=["edit-article", slug, "--open"])
+    assert result.exit_code == 0 and result.output == "comments_open: False -> True\n"
+    row = article_row(app, slug=slug)
+    assert (row.title, row.canonical_url, row.comments_open, row.premoderated) == (
+        "A story", "https://news.example/a", True, True)
+    unchanged = runner.invoke(args=["edit-article", slug, "--title", "A story"])
+    assert unchanged.exit_code == 0 and unchanged.output == f"Nothing changed on /articles/{slug}.\n"
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["edit-article", "no-such-story", "--title", "T"], "there is no article with the slug or address 'no-such-story'"),
+    (["close-article", "no-such-story"], "there is no article with the slug or address 'no-such-story'"),
+    (["edit-article", "a-story", "--url", "https://NEWS.example/taken"],
+     "--url: Another article already has this address."),
+    (["edit-article", "a-story", "--slug", "taken"], "--slug: Another article already has this slug."),
+    (["edit-article", "a-story", "--slug", "Not A Slug!"], "--slug: Slugs are lower-case letters"),
+    (["edit-article", "a-story", "--url", "news.example/x"], "--url: Please enter the article's full address"),
+    (["edit-article", "a-story", "--title", " "], "--title: Please give the article a title."),
+    (["edit-article", "a-story"], "say what to change: --title, --url, --slug"),
+])
+def test_article_commands_refuse_bad_requests_clearly_and_change_nothing(app, runner, arguments, message):
+    add_article(runner)
+    add_article(runner, url="https://news.example/taken", title="Taken")
+    before = article_row(app, slug="a-story")
+    result = runner.invoke(args=arguments)
+    assert result.exit_code != 0 and message in result.output
+    assert isinstance(result.exception, SystemExit) and "Traceback" not in result.output
+    after = article_row(app, slug="a-story")
+    assert (after.title, after.canonical_url, after.comments_open, after.comments_version) == (
+        before.title, before.canonical_url, before.comments_open, before.comments_version)
+
+
+def test_close_article_command_stops_new_comments_like_the_pages_button(app, runner, client, article):
+    result = runner.invoke(args=["close-article", article.slug])
+    assert result.exit_code == 0 and result.output == f"Comments are closed on /articles/{article.slug}.\n"
+    page = client.get(article.url).get_data(as_text=True)
+    assert "Comments are closed on this article." in page and "Latest Comments (6)" in page
+    assert post_comment(client, article.slug).status_code == 422
+    again = runner.invoke(args=["close-article", article.slug])
+    assert again.exit_code == 0 and again.output == f"Comments were already closed on /articles/{article.slug}.\n"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import select
 
@@ -17,14 +19,25 @@ from tests.helpers import actions_for, run_worker
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "import"
 
 
-@pytest.fixture
-def isso_db(tmp_path: Path) -> Path:
+def build_isso_db(folder: Path) -> Path:
     """An Isso database built from the SQL written for these tests."""
-    path = tmp_path / "comments.db"
+    path = folder / "comments.db"
     connection = sqlite3.connect(path)
     connection.executescript((FIXTURES / "isso.sql").read_text())
     connection.close()
     return path
+
+
+@pytest.fixture
+def isso_db(tmp_path: Path) -> Path:
+    return build_isso_db(tmp_path)
+
+
+def import_args(kind: str, folder: Path) -> list[str]:
+    """The command line that imports the test export of this kind."""
+    if kind == "isso":
+        return ["import", "isso", str(build_isso_db(folder)), "--site", "https://news.example"]
+    return ["import", kind, str(FIXTURES / f"{kind}.xml")]
 
 
 def imported(app) -> dict[str, tuple]:
@@ -61,11 +74,38 @@ def test_disqus_export_brings_in_threads_and_posts_with_dates_and_states(app, ru
         "disqus:9005": CommentStatus.REJECTED}
 
 
-def test_running_an_import_again_adds_nothing(app, runner):
-    runner.invoke(args=["import", "disqus", str(FIXTURES / "disqus.xml")])
-    again = runner.invoke(args=["import", "disqus", str(FIXTURES / "disqus.xml")])
-    assert "0 articles and 0 comments imported; 5 comments were already here." in again.output
-    assert len(imported(app)) == 5 and len(articles(app)) == 2
+@pytest.mark.parametrize(("kind", "comments"), [("disqus", 5), ("wordpress", 4), ("isso", 4)])
+def test_running_an_import_again_adds_nothing(app, runner, tmp_path, kind, comments):
+    args = import_args(kind, tmp_path)
+    first = runner.invoke(args=args)
+    assert f"2 articles and {comments} comments imported" in first.output, first.output
+    stored = imported(app)
+    again = runner.invoke(args=args)
+    assert again.exit_code == 0, again.output
+    assert f"0 articles and 0 comments imported; {comments} comments were already here." in again.output
+    assert imported(app) == stored and len(articles(app)) == 2
+    with app.app_context():
+        assert len(db.session.scalars(select(Job.kind)).all()) == comments  # no second classify job either
+
+
+def progress_states(output: str, label: str) -> list[str]:
+    """Each state a progress bar drew (it redraws its line after a carriage return)."""
+    return [part.strip() for part in re.split(r"[\r\n]", output) if part.startswith(label)]
+
+
+def test_an_import_shows_its_progress_comment_by_comment(app, runner, monkeypatch):
+    # click draws the bar only on a terminal; make the runner's captured stderr count as one.
+    monkeypatch.setattr(click._termui_impl, "isatty", lambda _stream: True)
+    result = runner.invoke(args=["import", "disqus", str(FIXTURES / "disqus.xml")])
+    assert result.exit_code == 0, result.output
+    states = progress_states(result.output, "Importing comments")
+    assert [re.search(r"\d+/5", state).group() for state in states] == ["0/5", "1/5", "2/5", "3/5", "4/5", "5/5"]
+    assert re.fullmatch(r"Importing comments  \[#+\]  5/5", click.unstyle(states[-1]))  # a full bar
+
+
+def test_without_a_terminal_an_import_still_names_what_it_is_doing(app, runner):
+    result = runner.invoke(args=["import", "disqus", str(FIXTURES / "disqus.xml")])
+    assert result.output.startswith("Importing comments\n")
 
 
 def test_imported_comments_are_classified_in_batches_by_the_worker_and_shown(app, runner, client):

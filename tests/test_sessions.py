@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -14,6 +18,7 @@ from moderation.services import accounts
 from tests.conftest import PASSWORD, create_staff, csrf_from
 
 NEW_PASSWORD = "a brand new passphrase"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def log_in(client: FlaskClient, username: str, password: str = PASSWORD):
@@ -61,14 +66,38 @@ def count_scrypt_calls(monkeypatch) -> list[int]:
 
 def test_unknown_usernames_cost_the_same_password_hash_check_as_known_ones(app, client, monkeypatch):
     create_staff(app, "mod", Role.MODERATOR)
-    with app.app_context():
-        accounts.dummy_hash()  # made once per process, before the first unknown name
     calls = count_scrypt_calls(monkeypatch)
     for username in ("mod", "nobody-by-this-name", "mod", "another-stranger"):
         before = calls[0]
         page = log_in(client, username, "wrong password").get_data(as_text=True)
         assert "Unknown username or wrong password." in page
         assert calls[0] - before == 1, username
+
+
+FIRST_LOG_INS_IN_A_NEW_PROCESS = """
+import hashlib, json, sys
+from moderation import create_app
+app = create_app(json.loads(sys.argv[1]))
+real, calls = hashlib.scrypt, []
+hashlib.scrypt = lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)
+for username in sys.argv[2:]:
+    before = len(calls)
+    page = app.test_client().post("/login", data={"username": username, "password": "wrong password"})
+    assert "Unknown username or wrong password." in page.get_data(as_text=True), page.status
+    print(len(calls) - before)
+"""
+
+
+def test_the_first_unknown_name_after_a_fresh_start_costs_one_hash_check_too(app):
+    create_staff(app, "mod", Role.MODERATOR)
+    names = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "MODEL_DIR", "MODEL_AUTO_TRAIN",
+             "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "INSTANCE_PATH")
+    settings = {**{name: app.config[name] for name in names}, "WTF_CSRF_ENABLED": False}
+    result = subprocess.run([sys.executable, "-c", FIRST_LOG_INS_IN_A_NEW_PROCESS, json.dumps(settings),
+                             "nobody-by-this-name", "mod", "another-stranger"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1", "1"]  # scrypt runs per log-in: the check alone
 
 
 def test_a_disabled_user_cannot_log_in_even_with_the_right_password(app, client, runner):

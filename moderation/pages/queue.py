@@ -23,7 +23,15 @@ from moderation.models import ActionKind, Role
 from moderation.pages import highlight
 from moderation.pages.auth import roles_required
 from moderation.pages.forms import ButtonForm, DecisionForm
-from moderation.params import FILTER_KEYS, SORTS, comment_ids, page_arg, queue_filters, valid_comment_id
+from moderation.params import (
+    FILTER_KEYS,
+    SORTS,
+    comment_ids,
+    page_arg,
+    queue_filters,
+    valid_comment_id,
+    whole_number,
+)
 from moderation.services import comments as service
 from moderation.services import corrections, queries, wordlists
 
@@ -154,11 +162,12 @@ def undo(comment_id: int):
     """Put a decided comment back in the queue."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    decision = request.form.get("decision") or None
-    if decision is not None and not decision.isdigit():
+    raw_decision = request.form.get("decision") or None
+    decision = whole_number(raw_decision) if raw_decision else None
+    if raw_decision and decision is None:  # "²".isdigit() is true, but int("²") fails
         abort(400, "The decision to undo must be a decision number.")
     try:
-        service.undo(valid_comment_id(comment_id), current_user, int(decision) if decision else None)
+        service.undo(valid_comment_id(comment_id), current_user, decision)
     except LookupError:
         abort(404)
     except service.NotAllowed as refused:

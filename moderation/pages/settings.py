@@ -8,6 +8,7 @@ from flask_login import current_user
 from moderation.models import Role
 from moderation.pages.auth import roles_required
 from moderation.pages.forms import ButtonForm
+from moderation.params import whole_number
 from moderation.services import article_settings, commenters, queries, wordlists
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -53,8 +54,8 @@ def moderation():
 def save(values) -> dict[str, str]:
     """Store both lists and the trust threshold; return field -> message for what was refused."""
     errors = {}
-    raw = values.get("trusted_after", "0").strip() or "0"
-    if not raw.isdigit() or int(raw) > 1000:
+    trusted_after = whole_number(values.get("trusted_after", "0").strip() or "0")  # not isdigit: "²"
+    if trusted_after is None or trusted_after > 1000:
         errors["trusted_after"] = "Use a whole number from 0 (off) to 1000."
     for kind in wordlists.KINDS:
         try:
@@ -65,5 +66,5 @@ def save(values) -> dict[str, str]:
         return errors  # nothing saved: every list and the number stay as they were
     for kind in wordlists.KINDS:
         wordlists.replace_list(kind, values.get(kind, ""), current_user)
-    commenters.set_trust_threshold(int(raw))
+    commenters.set_trust_threshold(trusted_after)
     return errors
