@@ -9,6 +9,7 @@ from moderation.extensions import db
 from moderation.models import ActionKind, Comment, Role
 from moderation.services import comments as service
 from moderation.services import demo
+from tests.browsing import visit
 from tests.conftest import release_database
 from tests.helpers import count_comments, latest_comment, post_comment
 from tests.livesite import DEMO_SLUG, gunicorn
@@ -48,8 +49,8 @@ def test_long_words_wrap_instead_of_widening_the_page(app, database_url, model_d
     release_database(app)
     with gunicorn(database_url, model_dir, tmp_path, workers=1) as (base, _):
         browser.set_window_size(420, 900)
-        browser.get(f"{base}/articles/{DEMO_SLUG}")
-        assert "together......" in browser.page_source
+        # Waits for the loaded page: once, on a busy machine, the page source was read before it came.
+        visit(browser, f"{base}/articles/{DEMO_SLUG}", expect="together......")
         overflow = browser.execute_script(
             "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];")
     assert overflow[0] <= overflow[1], f"the page is {overflow[0]}px wide in a {overflow[1]}px window"
