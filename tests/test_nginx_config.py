@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine_agnostic  # no database: the SQLite pass runs it
+
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 # What an operator adjusts (the lines marked "here") or what only root may open, and where the test
 # puts it instead: the rest of the file is checked exactly as shipped.
