@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from moderation.extensions import db
 from moderation.jobs import classification
@@ -31,7 +31,7 @@ from moderation.services import webhooks
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0  # seconds
 PURGE_EVERY = 3600.0  # seconds between deletions of old finished jobs
-CHECKPOINT_EVERY = 1.0  # seconds between SQLite checkpoints (see checkpoint_sqlite)
+CHECKPOINT_EVERY = 1.0  # seconds between SQLite checkpoints (see checkpoint_until)
 MODEL_RETRY_EVERY = 30.0  # seconds between attempts to load a missing model
 ALIVE_WITHIN = timedelta(seconds=30)  # a heartbeat older than this counts as a dead worker
 WEBHOOK_BATCH = 10  # deliveries per claim: each is one HTTP request, sent one after another
@@ -61,7 +61,6 @@ class Worker:
         self.done = self.failed = 0
         self.last_heartbeat = 0.0
         self.last_purge: float | None = None
-        self.last_checkpoint = 0.0
 
     def ensure_model(self) -> None:
         """Load the model at start, and retry while it is missing (an operator may fix it)."""
@@ -95,6 +94,9 @@ class Worker:
     def run_forever(self, stop: threading.Event, poll: float = 0.2) -> None:
         """Work until `stop` is set, sleeping `poll` seconds whenever nothing is due."""
         log.info("worker %s started", self.name)
+        if db.engine.dialect.name == "sqlite":
+            threading.Thread(target=self.checkpoint_until, args=(stop, db.engine), daemon=True,
+                             name="sqlite-checkpoints").start()
         while not stop.is_set():
             try:
                 ran = self.run_once()
@@ -105,7 +107,6 @@ class Worker:
                 stop.wait(2.0)
             self.heartbeat()
             self.purge_old_jobs()
-            self.checkpoint_sqlite()
             if not ran:
                 stop.wait(poll)
         self.heartbeat(force=True)
@@ -127,18 +128,25 @@ class Worker:
             log.info("worker %s deleted %d jobs finished before the last %s", self.name, purged, kept)
         return purged
 
-    def checkpoint_sqlite(self) -> None:
-        """Copy SQLite's write-ahead log into the database file every second, off the readers' path.
+    def checkpoint_until(self, stop: threading.Event, engine: Engine) -> None:
+        """Checkpoint SQLite's log every CHECKPOINT_EVERY seconds until `stop`, beside the job loop.
+
+        A thread of its own: between two batches the loop can be busy for seconds while readers
+        post, and the log would grow until a reader's commit hit the backstop. SQLite works without
+        the GIL, and the thread takes the worker's idle priority, so it uses what readers leave.
+        """
+        while not stop.wait(CHECKPOINT_EVERY):
+            self.checkpoint_sqlite(engine)
+
+    def checkpoint_sqlite(self, engine: Engine) -> None:
+        """Copy SQLite's write-ahead log into the database file, off the readers' path.
 
         Web connections leave checkpoints to the worker (WAL_AUTOCHECKPOINT_PAGES in
         moderation/__init__.py): done inside a reader's commit, one cost a page copy and an fsync.
         PASSIVE never waits for a reader or a writer; what it cannot copy now, the next one does.
         """
-        if db.engine.dialect.name != "sqlite" or time.monotonic() - self.last_checkpoint < CHECKPOINT_EVERY:
-            return
-        self.last_checkpoint = time.monotonic()
         try:
-            with db.engine.connect() as connection:
+            with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         except Exception:  # a busy or broken database must not stop the jobs: try again next time
             log.exception("worker %s: could not checkpoint the SQLite log", self.name)
