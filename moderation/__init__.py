@@ -29,7 +29,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_hooks(app)
     register_commands(app)
+    _prepare_password_checks(app)
     return app
+
+
+def _prepare_password_checks(app: Flask) -> None:
+    """Make the unknown-name dummy hash now, so no log-in pays for it (see accounts.authenticate)."""
+    from moderation.services import accounts
+
+    accounts.dummy_hash(app.config["PASSWORD_HASH_METHOD"])
 
 
 def trust_proxies(app: Flask) -> None:

@@ -68,6 +68,8 @@ def defaults(app: Flask) -> dict[str, Any]:
         # Linux: the worker's threads also take the SCHED_IDLE policy, so they run only on CPU time the
         # web workers leave (nice alone still let it take half a core from busy web workers).
         "WORKER_SCHED_IDLE": True,
+        # How staff passwords are hashed (Werkzeug's method string): scrypt, n=32768, about 100 ms.
+        "PASSWORD_HASH_METHOD": "scrypt",
         # Finished jobs (one per posted comment, one per webhook delivery) stay this many days for the
         # operators' pages, then the worker deletes them: the table would otherwise grow forever.
         "JOB_RETENTION_DAYS": 7,

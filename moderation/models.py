@@ -6,6 +6,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -170,7 +171,8 @@ class User(UserMixin, db.Model):
         return self.disabled_at is None
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

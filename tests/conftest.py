@@ -107,6 +107,9 @@ def drop_everything(url: str) -> None:
     engine.dispose()
 
 
+TEST_PASSWORD_HASH = "scrypt:1024:8:1"
+
+
 def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> Flask:
     settings = {
         "TESTING": True,
@@ -117,6 +120,9 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "INSTANCE_PATH": str(instance),
+        # Still scrypt, at 1/32 of the work: hundreds of test users and log-ins would otherwise cost
+        # about 100 ms each. tests/test_sessions.py keeps checking the shipped default.
+        "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
     }
     settings.update(overrides)
     app = create_app(settings)

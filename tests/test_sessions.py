@@ -10,12 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from moderation.models import Role
+from moderation import config
+from moderation.extensions import db
+from moderation.models import Role, User
 from moderation.pages.auth import SEEN_KEY
 from moderation.services import accounts
-from tests.conftest import PASSWORD, create_staff, csrf_from
+from tests.conftest import PASSWORD, create_staff, csrf_from, make_app, release_database
 
 NEW_PASSWORD = "a brand new passphrase"
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +102,19 @@ def test_the_first_unknown_name_after_a_fresh_start_costs_one_hash_check_too(app
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "1", "1"]  # scrypt runs per log-in: the check alone
+
+
+def test_staff_passwords_are_hashed_with_full_strength_scrypt_unless_configured(database_url, model_dir, tmp_path):
+    """The suite hashes at a lower cost (TEST_PASSWORD_HASH); what ships is Werkzeug's scrypt."""
+    default = config.defaults(Flask("defaults", instance_path=str(tmp_path)))["PASSWORD_HASH_METHOD"]
+    shipped = make_app(database_url, model_dir, tmp_path, PASSWORD_HASH_METHOD=default)
+    create_staff(shipped, "strong", Role.MODERATOR)
+    with shipped.app_context():
+        stored = db.session.scalar(select(User.password_hash).where(User.username == "strong"))
+    release_database(shipped)
+    assert stored.startswith("scrypt:32768:8:1$")
+    with pytest.raises(ValueError):
+        make_app(database_url, model_dir, tmp_path, PASSWORD_HASH_METHOD="rot13")
 
 
 def test_a_disabled_user_cannot_log_in_even_with_the_right_password(app, client, runner):

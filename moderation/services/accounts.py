@@ -4,7 +4,9 @@ password changes and disabling. Only this module and `service.create_user` write
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
+from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,9 +19,14 @@ MAX_PASSWORD_CHARS = 200
 MAX_ID_DIGITS = 10
 
 
-# A hash of a random password, made like real ones and checked when the name is unknown. Made once
-# per process at import (~100 ms of scrypt), so not even the first unknown name costs a second hash.
-DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+@cache
+def dummy_hash(method: str) -> str:
+    """A hash of a random password, made like real ones and checked when the name is unknown.
+
+    Made once per process and method, when the app is created (~100 ms of scrypt), so not even the
+    first unknown name costs a second hash.
+    """
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -30,7 +37,7 @@ def authenticate(username: str, password: str) -> User | None:
     """
     user = db.session.scalar(select(User).where(User.username == clean_text(username)))
     if user is None:
-        check_password_hash(DUMMY_HASH, password)
+        check_password_hash(dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not user.check_password(password) or not user.is_active:
         return None
