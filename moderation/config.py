@@ -91,7 +91,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
     for name in ("MODEL_AUTO_TRAIN", "WORKER_SCHED_IDLE"):
         if environ.get(name):
             settings[name] = yes_or_no(name, environ[name])
-    for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS"):
+    for name in ("COMMENT_RATE_LIMIT", "LOGIN_RATE_LIMIT", "EMBED_ORIGINS", "PASSWORD_HASH_METHOD"):
         if environ.get(name):
             settings[name] = environ[name]
     for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1), ("WORKER_NICE", 0),
