@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
@@ -101,3 +105,30 @@ def write_sentiment_sample(path: Path, per_stratum: int) -> Path:
             if seen[stratum] <= per_stratum:
                 writer.writerow(row)
     return path
+
+
+@contextmanager
+def background_worker(app: Flask, name: str = "test-worker") -> Iterator[None]:
+    """A real worker loop in a thread, as `flask worker` runs it; stopped (and joined) on exit."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        with app.app_context():
+            Worker(app, name=name).run_forever(stop, poll=0.05)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Poll `condition` until it holds; fail the test if it does not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)

@@ -19,7 +19,14 @@ from moderation.models import ActionKind, Comment, Job, JobState, ModerationActi
 from moderation.services import comments as service
 from moderation.services import erasure
 from tests.conftest import csrf_from, postgres_url
-from tests.helpers import count_comments, latest_comment, post_comment, run_worker
+from tests.helpers import (
+    background_worker,
+    count_comments,
+    latest_comment,
+    post_comment,
+    run_worker,
+    wait_until,
+)
 
 
 def job_states(app) -> dict[str, int]:
@@ -228,19 +235,5 @@ def test_readers_commits_leave_the_log_to_the_worker_which_copies_it_into_the_da
         path = Path(db.engine.url.database)
         assert db.session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
         assert marker.encode() not in path.read_bytes()  # only in the log: no reader's commit copied it
-    stop = threading.Event()
-
-    def worker_loop():
-        with app.app_context():
-            Worker(app, name="checkpoint-test-worker").run_forever(stop, poll=0.05)
-
-    loop = threading.Thread(target=worker_loop, daemon=True)
-    loop.start()
-    try:
-        deadline = time.monotonic() + 10
-        while marker.encode() not in path.read_bytes() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        stop.set()
-        loop.join(timeout=30)
-    assert marker.encode() in path.read_bytes()
+    with background_worker(app, "checkpoint-test-worker"):
+        wait_until(lambda: marker.encode() in path.read_bytes(), timeout=10)

@@ -13,11 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from moderation.extensions import db
-from moderation.jobs.worker import Worker
 from moderation.models import Job, JobState, Role
 from moderation.services import webhooks
 from tests.conftest import csrf_from
-from tests.helpers import run_worker
+from tests.helpers import background_worker, run_worker, wait_until
 from tests.test_api import api_token, new_comment, post_json
 
 FAST_RETRIES = {"WEBHOOK_RETRY_BASE_SECONDS": 0.2, "WEBHOOK_RETRY_MAX_SECONDS": 0.4,
@@ -71,32 +70,6 @@ def receiver(port: int, secret: str):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@contextmanager
-def background_worker(app):
-    """A real worker loop in a thread, as `flask worker` runs it."""
-    stop = threading.Event()
-
-    def loop():
-        with app.app_context():
-            Worker(app, name="webhook-test-worker").run_forever(stop, poll=0.05)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_signatures_hold_only_for_the_same_body_secret_and_a_recent_time():
@@ -179,11 +152,11 @@ def test_a_receiver_down_for_a_while_then_up_gets_every_event_once_in_order_per_
                 ids[1]: ["comment.created/pending", "comment.decided/approved"],
                 ids[2]: ["comment.created/pending", "comment.decided/rejected"]}
 
-    with background_worker(app):
-        wait_for(lambda: sum(j.attempts for j in webhook_jobs(app)) >= 9)  # every comment tried, and retried
+    with background_worker(app, "webhook-test-worker"):
+        wait_until(lambda: sum(j.attempts for j in webhook_jobs(app)) >= 9)  # every comment tried, and retried
         assert all(j.state is not JobState.DONE for j in webhook_jobs(app))
         with receiver(port, secret) as received:
-            wait_for(lambda: all(j.state is JobState.DONE for j in webhook_jobs(app)))
+            wait_until(lambda: all(j.state is JobState.DONE for j in webhook_jobs(app)))
             time.sleep(0.5)  # anything sent twice would arrive now
     per_comment: dict[int, list[str]] = {}
     for event in received:
