@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from moderation.jobs import worker
-from moderation.models import Role
+from moderation.models import Article, Role
 from moderation.services import accounts, demo, erasure, importers, origins
 from moderation.services import articles as article_service
 from moderation.services import comments as service
@@ -173,7 +173,8 @@ def add_article_command(url: str, title: str, slug: str, closed: bool, no_premod
     click.echo(article.slug)
 
 
-def article_or_fail(reference: str):  # type: ignore[no-untyped-def]
+def article_or_fail(reference: str) -> Article:
+    """The article a slug or canonical URL names, or a clear error for the operator."""
     article = article_service.find_article(reference)
     if article is None:
         raise click.ClickException(f"there is no article with the slug or address {reference!r}")
@@ -184,7 +185,7 @@ ARTICLE_OPTIONS = {"title": "--title", "canonical_url": "--url", "slug": "--slug
                    "comments_open": "--open/--closed", "premoderated": "--premoderation/--no-premoderation"}
 
 
-def article_settings(article) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def article_settings(article: Article) -> dict[str, object]:
     """The fields the article page edits, as they stand (an article made by load-demo has no URL)."""
     values = {name: getattr(article, name) for name in ARTICLE_OPTIONS}
     return {**values, "canonical_url": values["canonical_url"] or ""}
