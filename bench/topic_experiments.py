@@ -118,6 +118,25 @@ class Fold:
                             for name, m in pooled_vectors(self.rows).items()}
         return self._pooled
 
+    @property
+    def layers(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        if not hasattr(self, "_layers"):
+            self._layers = {name: (m[self.fit_idx], m[self.val_idx])
+                            for name, m in layer_vectors(self.rows).items()}
+        return self._layers
+
+    def written_flag(self) -> tuple[np.ndarray, np.ndarray]:
+        """1 on written training rows, 0 elsewhere and on every scored row: the written rows' own
+        topic mix goes into this column's weights instead of the intercepts real comments get."""
+        written = np.array([not self.rows[i].is_real for i in self.fit_idx], dtype=np.float32)[:, None]
+        return written, np.zeros((len(self.val_idx), 1), dtype=np.float32)
+
+    def written_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence vector again on written training rows only (feature augmentation by domain):
+        what reads as a topic only in written comments can go there, not into the shared weights."""
+        flag, _ = self.written_flag()
+        return self.fit_vec * flag, np.zeros_like(self.val_vec)
+
     def knn(self, k: int, power: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         t = self.tables()
         return (knn_distribution(*t["fit"], self.onehot, k, power),
@@ -162,7 +181,8 @@ class Fold:
         splitter = StratifiedGroupKFold(n_splits=topic.CV_FOLDS, shuffle=True, random_state=topic.SEED)
         for a, b in splitter.split(self.fit_texts, self.fit_strata, self.fit_groups):
             blocks = selection.feature_blocks(self.fit_texts[a], self.fit_texts[b], self.cache)
-            inner[b] = selection.fit_and_predict(blocks, SHIPPED, self.fit_labels[a], topic.SEED)
+            inner[b] = selection.fit_and_predict(blocks, SHIPPED, self.fit_labels[a], topic.SEED,
+                                                 written=np.zeros(len(a), dtype=bool))
         outer = self.lr_with(None, 0.0)
         fit_x = np.log(np.maximum(inner, 1e-9))
         val_x = np.log(np.maximum(outer, 1e-9))
@@ -205,6 +225,13 @@ FITTED: dict[str, Callable[[Fold], np.ndarray]] = {
     "tokenmax_w1": lambda f: f.lr_with(f.pooled["token_max"], 1.0),
     "spanmax_w1": lambda f: f.lr_with(f.pooled["span_max"], 1.0),
     "spanmax_w0.5": lambda f: f.lr_with(f.pooled["span_max"], 0.5),
+    "layer4_w1": lambda f: f.lr_with(f.layers["layer4"], 1.0),
+    "layer3_w1": lambda f: f.lr_with(f.layers["layer3"], 1.0),
+    "layermean_w1": lambda f: f.lr_with(f.layers["layer_mean"], 1.0),
+    "layer4_w0.5": lambda f: f.lr_with(f.layers["layer4"], 0.5),
+    "srcflag_w1": lambda f: f.lr_with(f.written_flag(), 1.0),
+    "srcflag_w3": lambda f: f.lr_with(f.written_flag(), 3.0),
+    "srcemb_w1": lambda f: f.lr_with(f.written_vectors(), 1.0),
     "mlp256": lambda f: f.mlp(256),
     "mlp512_a1e-2": lambda f: f.mlp(512, 1e-2),
 }
@@ -294,6 +321,55 @@ def pooled_vectors(rows: Sequence[LabeledComment]) -> dict[str, np.ndarray]:
         return {name: unit_rows(data[name][index]) for name in ("token_max", "span_max")}
 
 
+LAYERS = OUT / "layers.npz"
+
+
+def layer_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
+    """Mean-pooled token states after every layer for one padded batch (the forward pass of MiniLM.embed)."""
+    batch, length = ids.shape
+    x = model.word[ids]
+    x += model.position[:length]
+    x += model.token_type
+    x = embeddings.layer_norm(x.reshape(batch * length, embeddings.DIM), *model.norm, model.eps)
+    mask_bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
+    weights = mask.astype(np.float32)[:, None, :]
+    pooled = []
+    for layer in model.layers:
+        x = layer(x, (batch, length), mask_bias, model.heads, model.eps)
+        mean = (weights @ x.reshape(batch, length, embeddings.DIM))[:, 0, :]
+        pooled.append(mean / np.maximum(weights.sum(axis=-1), 1e-9))
+    return pooled
+
+
+def layer_vectors(rows: Sequence[LabeledComment]) -> dict[str, np.ndarray]:
+    """Mean-pooled vectors after layers 3 and 4, and the mean of all six layers' (cached on disk)."""
+    texts = sorted({r.text for r in dataset.load_labeled()})
+    if not LAYERS.exists():
+        model = embeddings.get_model()
+        embeddings.use_one_blas_thread()
+        ids = model.token_ids(texts)
+        lengths = np.asarray([len(row) for row in ids], dtype=np.int64)
+        out = {name: np.empty((len(texts), embeddings.DIM), dtype=np.float32)
+               for name in ("layer3", "layer4", "layer_mean")}
+        done = 0
+        for batch_rows in embeddings.plan_batches(lengths, embeddings.BATCH_TOKENS):
+            mask = np.arange(lengths[batch_rows[0]]) < lengths[batch_rows][:, None]
+            batch = np.zeros(mask.shape, dtype=np.int64)
+            batch[mask] = np.concatenate([ids[row] for row in batch_rows])
+            pooled = layer_states(model, batch, mask)
+            out["layer3"][batch_rows], out["layer4"][batch_rows] = pooled[2], pooled[3]
+            out["layer_mean"][batch_rows] = np.mean([unit_rows(p) for p in pooled], axis=0)
+            done += len(batch_rows)
+            if done // 2000 != (done - len(batch_rows)) // 2000:
+                say(f"layers {done}/{len(texts)}")
+        OUT.mkdir(parents=True, exist_ok=True)
+        np.savez(LAYERS, texts=np.array(texts, dtype=object), **out)
+    with np.load(LAYERS, allow_pickle=True) as data:
+        where = {t: i for i, t in enumerate(data["texts"].tolist())}
+        index = [where[r.text] for r in rows]
+        return {name: unit_rows(data[name][index]) for name in ("layer3", "layer4", "layer_mean")}
+
+
 def sentence_vectors(rows: Sequence[LabeledComment]) -> np.ndarray:
     cache = topic.embedding_cache()
     return unit_rows(embeddings.cached_encode([r.text for r in rows], cache).astype(np.float32))
@@ -325,9 +401,15 @@ def cross_validate(variants: Sequence[str], blends: bool) -> None:
                 print(report(f"geo {other} {share}", geometric(base, side, share), base, truth, mask))
 
 
-def leave_one_source_out(variants: Sequence[str]) -> None:
-    """Fixed designs (no reselection): fit on every row of the other sources, score on the left-out one."""
+def leave_one_source_out(variants: Sequence[str], training_split_only: bool = False) -> None:
+    """Fixed designs (no reselection): fit on every row of the other sources, score on the left-out one.
+
+    `training_split_only` does the same inside the training split (the held-out split never read),
+    as a selection criterion could.
+    """
     all_rows = dataset.load_labeled()
+    if training_split_only:
+        all_rows = dataset.split(all_rows, topic.SEED).train
     vectors, groups = sentence_vectors(all_rows), group_ids(all_rows)
     for source in REAL_SOURCES:
         is_source = np.array([r.source == source for r in all_rows])
@@ -336,7 +418,7 @@ def leave_one_source_out(variants: Sequence[str]) -> None:
         truth = np.array([all_rows[i].topic for i in val_idx])
         scored = {}
         for name in variants:
-            path = OUT / f"loso-{source}-{name}.npy"
+            path = OUT / f"loso{'-train' if training_split_only else ''}-{source}-{name}.npy"
             if not path.exists():
                 start = time.perf_counter()
                 OUT.mkdir(parents=True, exist_ok=True)
@@ -351,7 +433,7 @@ def leave_one_source_out(variants: Sequence[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("cv", "loso"))
+    parser.add_argument("mode", choices=("cv", "loso", "loso-train"))
     parser.add_argument("--variants", nargs="+", default=["shipped"])
     parser.add_argument("--blends", action="store_true")
     args = parser.parse_args()
@@ -359,7 +441,7 @@ def main() -> None:
     if args.mode == "cv":
         cross_validate(variants, args.blends)
     else:
-        leave_one_source_out(variants)
+        leave_one_source_out(variants, training_split_only=args.mode == "loso-train")
 
 
 if __name__ == "__main__":
