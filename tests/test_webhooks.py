@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from moderation.extensions import db
 from moderation.models import Job, JobState, Role
-from moderation.services import webhooks
+from moderation.services import erasure, webhooks
 from tests.conftest import csrf_from
 from tests.helpers import background_worker, run_worker, wait_until
 from tests.test_api import api_token, new_comment, post_json
@@ -164,3 +164,27 @@ def test_a_receiver_down_for_a_while_then_up_gets_every_event_once_in_order_per_
     assert per_comment == expected
     assert len({event["id"] for event in received}) == len(received) == 8
     assert max(j.attempts for j in webhook_jobs(app)) >= 2
+
+
+@pytest.mark.parametrize("app_settings", [FAST_RETRIES])
+def test_erasure_sends_comment_erased_to_every_endpoint_and_never_the_text_it_held(
+        app, client, article, app_settings):
+    port = free_port()
+    _, secret = add_endpoint(app, f"http://127.0.0.1:{port}/hook", [webhooks.CREATED])  # did not ask
+    person = new_comment(article.slug, body="Call me on 0161 496 0000 about the bills.")
+    person["email"] = "erase.me@example.org"
+    comment_id = post_json(client, person).get_json()["comment"]["id"]
+    with app.app_context():
+        assert erasure.erase_by_email("erase.me@example.org", None) == 1
+    created, erased = webhook_jobs(app)
+    assert (created.payload["event"], created.state, created.last_error) == (
+        "comment.created", JobState.FAILED, "not sent: the comment was erased")
+    assert "body" not in created.payload  # the deliveries page keeps the event's name, not the text
+    assert (erased.payload["event"], erased.subject_id, erased.state) == ("comment.erased", comment_id,
+                                                                          JobState.QUEUED)
+
+    with receiver(port, secret) as received, background_worker(app, "erasure-webhook-worker"):
+        wait_until(lambda: webhook_jobs(app)[-1].state is JobState.DONE)
+    assert [(e["event"], e["comment"]["id"], e["comment"]["author"]) for e in received] == [
+        ("comment.erased", comment_id, "[erased]")]
+    assert "0161" not in json.dumps(received) and "erase.me" not in json.dumps(received)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from moderation.extensions import db
 from moderation.jobs import queue as jobs
 from moderation.models import Job, WebhookEndpoint, utcnow
-from moderation.services.webhooks import sign
+from moderation.services.webhooks import ERASED_BEFORE_SENT, sign
 
 if TYPE_CHECKING:
     from moderation.jobs.worker import Worker
@@ -71,6 +71,9 @@ def _deliver_job(worker: Worker, job: Job, config: dict[str, Any]) -> None:
     endpoint = db.session.get(WebhookEndpoint, payload.get("endpoint_id"))
     if endpoint is None or not endpoint.active:
         jobs.fail(job, "the endpoint was removed", retry=False)
+        return
+    if "body" not in payload:  # erased while this delivery was being tried: never send it again
+        jobs.fail(job, ERASED_BEFORE_SENT, retry=False)
         return
     error = deliver(endpoint, payload, float(config["WEBHOOK_TIMEOUT_SECONDS"]))
     if error is None:

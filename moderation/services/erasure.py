@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 
 from moderation.extensions import db
-from moderation.models import ActionKind, Comment, Job, ModerationAction, User
+from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, User, utcnow
+from moderation.services import webhooks
 from moderation.services.comments import REJECT_REASONS, bump_comment_lists, clean_text
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,8 @@ def erase_by_email(email: str, user: User | None) -> int:
     for comment in comments:
         erase_comment(comment, user)
     scrub_other_notes(patterns, [c.id for c in comments])
-    db.session.execute(update(Job).where(Job.subject_id.in_([c.id for c in comments]))
-                       .values(payload=None, last_error=None))
+    forget_jobs([c.id for c in comments])
+    webhooks.comments_erased(comments, user)
     bump_comment_lists(c.article_id for c in comments)
     db.session.commit()
     if comments and not purge_old_versions():
@@ -61,6 +62,21 @@ def erase_comment(comment: Comment, user: User | None) -> None:
         if action.action in NOTED_ACTIONS:
             action.reason = reason_without_note(action.reason)
     comment.actions.append(ModerationAction(action=ActionKind.ERASE, user=user, reason="right to erasure"))
+
+
+def forget_jobs(comment_ids: list[int]) -> None:
+    """Drop every copy of the comments that jobs hold; webhook events not yet sent are never sent.
+
+    A delivery keeps its endpoint and event name for the deliveries page, not the body it carried.
+    """
+    db.session.execute(update(Job).where(Job.subject_id.in_(comment_ids), Job.kind != webhooks.WEBHOOK)
+                       .values(payload=None, last_error=None))
+    for job in db.session.scalars(select(Job).where(Job.subject_id.in_(comment_ids),
+                                                    Job.kind == webhooks.WEBHOOK)):
+        job.payload, job.last_error = webhooks.without_body(job.payload), None
+        if job.state is JobState.QUEUED:
+            job.state, job.finished_at = JobState.FAILED, utcnow()
+            job.last_error = webhooks.ERASED_BEFORE_SENT
 
 
 def reason_without_note(reason: str | None) -> str | None:

@@ -1,4 +1,8 @@
-"""Webhooks: signed `comment.created` and `comment.decided` events for the newsroom's own systems.
+"""Webhooks: signed `comment.created`, `comment.decided` and `comment.erased` events for the newsroom's
+own systems.
+
+Endpoints choose `comment.created` and `comment.decided`. `comment.erased` goes to every active
+endpoint, whatever it chose: anyone who may hold a copy of the text must hear that it is to go.
 
 Each event is a `webhook` job per endpoint, written in the same transaction as the change it reports
 (the jobs table is the outbox: no event without its change, no change without its event). The
@@ -27,8 +31,9 @@ from moderation.jobs import queue as jobs
 from moderation.models import Comment, Job, User, WebhookEndpoint, utcnow
 
 WEBHOOK = "webhook"
-CREATED, DECIDED = "comment.created", "comment.decided"
-EVENTS = (CREATED, DECIDED)
+CREATED, DECIDED, ERASED = "comment.created", "comment.decided", "comment.erased"
+EVENTS = (CREATED, DECIDED)  # what an endpoint chooses; ERASED is sent to every endpoint
+ERASED_BEFORE_SENT = "not sent: the comment was erased"
 SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept a timestamp for
 
 
@@ -85,6 +90,23 @@ def comment_created(comment_id: int) -> None:
     targets = subscribers(CREATED)
     if targets:
         _enqueue_for(targets, CREATED, db.session.get_one(Comment, comment_id))
+
+
+def comments_erased(comments: list[Comment], user: User | None) -> None:
+    """Queue `comment.erased` for every active endpoint (the caller commits, with the erasure).
+
+    The body is the comment as it now is: author and text already blanked, nothing of the person.
+    """
+    targets = [endpoint_id for endpoint_id, _ in db.session.connection().execute(ACTIVE_ENDPOINT_EVENTS)]
+    for comment in comments:
+        _enqueue_for(targets, ERASED, comment, user)
+
+
+def without_body(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A delivery's record without the event it carried (which may quote an erased comment)."""
+    if payload is None:
+        return None
+    return {key: value for key, value in payload.items() if key != "body"}
 
 
 def _enqueue_for(targets: list[int], event: str, comment: Comment, user: User | None = None,
