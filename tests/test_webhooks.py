@@ -110,6 +110,7 @@ def test_admins_register_endpoints_and_see_deliveries_on_pages(app, client, staf
     assert added.status_code == 303 and refused.status_code == 422
     page = client.get("/integrations/webhooks").get_data(as_text=True)
     assert "http://127.0.0.1:9/hook" in page and "whsec_" in page
+    assert "Every endpoint also gets <code>comment.erased</code>" in page
     post_json(client, new_comment(article.slug))
     run_worker(app)  # port 9 refuses: the delivery waits for its retry
     deliveries = client.get("/integrations/webhooks/deliveries").get_data(as_text=True)
