@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -265,8 +265,8 @@ def report(name: str, proba: np.ndarray, baseline: np.ndarray, truth: np.ndarray
             f"  per-class " + " ".join(f"{c[:4]} {per[c]['f1']:.2f}" for c in TOPICS))
 
 
-def token_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The encoder's last-layer token states for one padded batch: MiniLM.embed before its pooling."""
+def layer_outputs(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> Iterator[np.ndarray]:
+    """The token states after each layer for one padded batch: MiniLM.embed's forward pass, unpooled."""
     batch, length = ids.shape
     x = model.word[ids]
     x += model.position[:length]
@@ -275,7 +275,13 @@ def token_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) ->
     mask_bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
     for layer in model.layers:
         x = layer(x, (batch, length), mask_bias, model.heads, model.eps)
-    return x.reshape(batch, length, embeddings.DIM)
+        yield x.reshape(batch, length, embeddings.DIM)
+
+
+def token_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The encoder's last-layer token states for one padded batch."""
+    *_, last = layer_outputs(model, ids, mask)
+    return last
 
 
 def span_pools(states: np.ndarray, length: int, window: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -325,20 +331,10 @@ LAYERS = OUT / "layers.npz"
 
 
 def layer_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
-    """Mean-pooled token states after every layer for one padded batch (the forward pass of MiniLM.embed)."""
-    batch, length = ids.shape
-    x = model.word[ids]
-    x += model.position[:length]
-    x += model.token_type
-    x = embeddings.layer_norm(x.reshape(batch * length, embeddings.DIM), *model.norm, model.eps)
-    mask_bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
+    """Mean-pooled token states after every layer for one padded batch."""
     weights = mask.astype(np.float32)[:, None, :]
-    pooled = []
-    for layer in model.layers:
-        x = layer(x, (batch, length), mask_bias, model.heads, model.eps)
-        mean = (weights @ x.reshape(batch, length, embeddings.DIM))[:, 0, :]
-        pooled.append(mean / np.maximum(weights.sum(axis=-1), 1e-9))
-    return pooled
+    counts = np.maximum(weights.sum(axis=-1), 1e-9)
+    return [(weights @ states)[:, 0, :] / counts for states in layer_outputs(model, ids, mask)]
 
 
 def layer_vectors(rows: Sequence[LabeledComment]) -> dict[str, np.ndarray]:
