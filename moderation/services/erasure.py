@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 
 from moderation.extensions import db
-from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, User, utcnow
+from moderation.jobs import queue as jobs
+from moderation.models import ActionKind, Comment, Job, JobState, ModerationAction, User
 from moderation.services import webhooks
 from moderation.services.comments import REJECT_REASONS, bump_comment_lists, clean_text
 
@@ -75,8 +76,7 @@ def forget_jobs(comment_ids: list[int]) -> None:
                                                     Job.kind == webhooks.WEBHOOK)):
         job.payload, job.last_error = webhooks.without_body(job.payload), None
         if job.state is JobState.QUEUED:
-            job.state, job.finished_at = JobState.FAILED, utcnow()
-            job.last_error = webhooks.ERASED_BEFORE_SENT
+            jobs.fail(job, webhooks.ERASED_BEFORE_SENT, retry=False)
 
 
 def reason_without_note(reason: str | None) -> str | None:
