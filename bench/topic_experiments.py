@@ -265,25 +265,6 @@ def report(name: str, proba: np.ndarray, baseline: np.ndarray, truth: np.ndarray
             f"  per-class " + " ".join(f"{c[:4]} {per[c]['f1']:.2f}" for c in TOPICS))
 
 
-def layer_outputs(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> Iterator[np.ndarray]:
-    """The token states after each layer for one padded batch: MiniLM.embed's forward pass, unpooled."""
-    batch, length = ids.shape
-    x = model.word[ids]
-    x += model.position[:length]
-    x += model.token_type
-    x = embeddings.layer_norm(x.reshape(batch * length, embeddings.DIM), *model.norm, model.eps)
-    mask_bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
-    for layer in model.layers:
-        x = layer(x, (batch, length), mask_bias, model.heads, model.eps)
-        yield x.reshape(batch, length, embeddings.DIM)
-
-
-def token_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The encoder's last-layer token states for one padded batch."""
-    *_, last = layer_outputs(model, ids, mask)
-    return last
-
-
 def span_pools(states: np.ndarray, length: int, window: int = 24) -> tuple[np.ndarray, np.ndarray]:
     """Max over tokens, and max over windows of `window` tokens of their mean (the most topical span)."""
     inner = states[1:length - 1] if length > 2 else states[:length]
@@ -295,75 +276,60 @@ def span_pools(states: np.ndarray, length: int, window: int = 24) -> tuple[np.nd
     return token_max, spans.max(axis=0)
 
 
-POOLED = OUT / "pooled.npz"
+def encoded_batches(texts: Sequence[str]) -> Iterator[tuple[np.ndarray, list[np.ndarray], np.ndarray]]:
+    """Each forward batch of `texts` as the encoder plans it: its rows, token states after every
+    layer, and the real-token lengths (one pass, with a progress line per 2,000 texts)."""
+    model = embeddings.get_model()
+    embeddings.use_one_blas_thread()
+    ids = model.token_ids(texts)
+    lengths = np.asarray([len(row) for row in ids], dtype=np.int64)
+    done = 0
+    for rows in embeddings.plan_batches(lengths, embeddings.BATCH_TOKENS):
+        mask = np.arange(lengths[rows[0]]) < lengths[rows][:, None]
+        batch = np.zeros(mask.shape, dtype=np.int64)
+        batch[mask] = np.concatenate([ids[row] for row in rows])
+        yield rows, list(model.layer_outputs(batch, mask)), mask
+        done += len(rows)
+        if done // 2000 != (done - len(rows)) // 2000:
+            say(f"encoded {done}/{len(texts)}")
+
+
+def cached_vectors(path: Path, rows: Sequence[LabeledComment], names: Sequence[str],
+                   fill: Callable[[Sequence[str], dict[str, np.ndarray]], None]) -> dict[str, np.ndarray]:
+    """Named vectors of every labeled text, computed once by `fill` into an .npz; unit rows for `rows`."""
+    if not path.exists():
+        texts = sorted({r.text for r in dataset.load_labeled()})
+        out = {name: np.empty((len(texts), embeddings.DIM), dtype=np.float32) for name in names}
+        fill(texts, out)
+        OUT.mkdir(parents=True, exist_ok=True)
+        np.savez(path, texts=np.array(texts, dtype=object), **out)
+    with np.load(path, allow_pickle=True) as data:
+        where = {t: i for i, t in enumerate(data["texts"].tolist())}
+        index = [where[r.text] for r in rows]
+        return {name: unit_rows(data[name][index]) for name in names}
+
+
+def fill_span_pools(texts: Sequence[str], out: dict[str, np.ndarray]) -> None:
+    for rows, states, mask in encoded_batches(texts):
+        for j, row in enumerate(rows):
+            out["token_max"][row], out["span_max"][row] = span_pools(states[-1][j], int(mask[j].sum()))
+
+
+def fill_layer_means(texts: Sequence[str], out: dict[str, np.ndarray]) -> None:
+    for rows, states, mask in encoded_batches(texts):
+        pooled = [embeddings.mean_pool(layer, mask) for layer in states]
+        out["layer3"][rows], out["layer4"][rows] = pooled[2], pooled[3]
+        out["layer_mean"][rows] = np.mean([unit_rows(p) for p in pooled], axis=0)
 
 
 def pooled_vectors(rows: Sequence[LabeledComment]) -> dict[str, np.ndarray]:
-    """Token-max and span-max vectors of every labeled text, from the one forward pass (cached on disk)."""
-    texts = sorted({r.text for r in dataset.load_labeled()})
-    if not POOLED.exists():
-        model = embeddings.get_model()
-        embeddings.use_one_blas_thread()
-        ids = model.token_ids(texts)
-        lengths = np.asarray([len(row) for row in ids], dtype=np.int64)
-        token_max = np.empty((len(texts), embeddings.DIM), dtype=np.float32)
-        span_max = np.empty_like(token_max)
-        done = 0
-        for batch_rows in embeddings.plan_batches(lengths, embeddings.BATCH_TOKENS):
-            mask = np.arange(lengths[batch_rows[0]]) < lengths[batch_rows][:, None]
-            batch = np.zeros(mask.shape, dtype=np.int64)
-            batch[mask] = np.concatenate([ids[row] for row in batch_rows])
-            states = token_states(model, batch, mask)
-            for j, row in enumerate(batch_rows):
-                token_max[row], span_max[row] = span_pools(states[j], int(lengths[row]))
-            done += len(batch_rows)
-            if done // 2000 != (done - len(batch_rows)) // 2000:
-                say(f"pooled {done}/{len(texts)}")
-        OUT.mkdir(parents=True, exist_ok=True)
-        np.savez(POOLED, texts=np.array(texts, dtype=object), token_max=token_max, span_max=span_max)
-    with np.load(POOLED, allow_pickle=True) as data:
-        where = {t: i for i, t in enumerate(data["texts"].tolist())}
-        index = [where[r.text] for r in rows]
-        return {name: unit_rows(data[name][index]) for name in ("token_max", "span_max")}
-
-
-LAYERS = OUT / "layers.npz"
-
-
-def layer_states(model: embeddings.MiniLM, ids: np.ndarray, mask: np.ndarray) -> list[np.ndarray]:
-    """Mean-pooled token states after every layer for one padded batch."""
-    weights = mask.astype(np.float32)[:, None, :]
-    counts = np.maximum(weights.sum(axis=-1), 1e-9)
-    return [(weights @ states)[:, 0, :] / counts for states in layer_outputs(model, ids, mask)]
+    """Token-max and span-max vectors of the last layer (cached on disk)."""
+    return cached_vectors(OUT / "pooled.npz", rows, ("token_max", "span_max"), fill_span_pools)
 
 
 def layer_vectors(rows: Sequence[LabeledComment]) -> dict[str, np.ndarray]:
     """Mean-pooled vectors after layers 3 and 4, and the mean of all six layers' (cached on disk)."""
-    texts = sorted({r.text for r in dataset.load_labeled()})
-    if not LAYERS.exists():
-        model = embeddings.get_model()
-        embeddings.use_one_blas_thread()
-        ids = model.token_ids(texts)
-        lengths = np.asarray([len(row) for row in ids], dtype=np.int64)
-        out = {name: np.empty((len(texts), embeddings.DIM), dtype=np.float32)
-               for name in ("layer3", "layer4", "layer_mean")}
-        done = 0
-        for batch_rows in embeddings.plan_batches(lengths, embeddings.BATCH_TOKENS):
-            mask = np.arange(lengths[batch_rows[0]]) < lengths[batch_rows][:, None]
-            batch = np.zeros(mask.shape, dtype=np.int64)
-            batch[mask] = np.concatenate([ids[row] for row in batch_rows])
-            pooled = layer_states(model, batch, mask)
-            out["layer3"][batch_rows], out["layer4"][batch_rows] = pooled[2], pooled[3]
-            out["layer_mean"][batch_rows] = np.mean([unit_rows(p) for p in pooled], axis=0)
-            done += len(batch_rows)
-            if done // 2000 != (done - len(batch_rows)) // 2000:
-                say(f"layers {done}/{len(texts)}")
-        OUT.mkdir(parents=True, exist_ok=True)
-        np.savez(LAYERS, texts=np.array(texts, dtype=object), **out)
-    with np.load(LAYERS, allow_pickle=True) as data:
-        where = {t: i for i, t in enumerate(data["texts"].tolist())}
-        index = [where[r.text] for r in rows]
-        return {name: unit_rows(data[name][index]) for name in ("layer3", "layer4", "layer_mean")}
+    return cached_vectors(OUT / "layers.npz", rows, ("layer3", "layer4", "layer_mean"), fill_layer_means)
 
 
 def sentence_vectors(rows: Sequence[LabeledComment]) -> np.ndarray:

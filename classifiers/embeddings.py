@@ -176,6 +176,13 @@ class MiniLM:
 
     def embed(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Mean-pooled, L2-normalised sentence vectors for one padded batch of token ids."""
+        *_, states = self.layer_outputs(ids, mask)
+        pooled = mean_pool(states, mask)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
+        return pooled
+
+    def layer_outputs(self, ids: np.ndarray, mask: np.ndarray) -> Iterator[np.ndarray]:
+        """The token states (batch, length, DIM) after each layer, for one padded batch of token ids."""
         batch, length = ids.shape
         x = self.word[ids]
         x += self.position[:length]
@@ -185,11 +192,15 @@ class MiniLM:
         mask_bias = np.where(mask, np.float32(0), np.float32(-1e9))[:, None, None, :]
         for layer in self.layers:
             x = layer(x, (batch, length), mask_bias, self.heads, self.eps)
-        weights = mask.astype(np.float32)[:, None, :]
-        pooled = (weights @ x.reshape(batch, length, DIM))[:, 0, :]
-        pooled /= np.maximum(weights.sum(axis=-1), np.float32(1e-9))
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
-        return pooled
+            yield x.reshape(batch, length, DIM)
+
+
+def mean_pool(states: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of each text's token states over its real tokens (padding left out)."""
+    weights = mask.astype(np.float32)[:, None, :]
+    pooled = (weights @ states)[:, 0, :]
+    pooled /= np.maximum(weights.sum(axis=-1), np.float32(1e-9))
+    return pooled
 
 
 def load_model(folder: Path | None = None) -> MiniLM:
