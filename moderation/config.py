@@ -68,6 +68,9 @@ def defaults(app: Flask) -> dict[str, Any]:
         # Linux: the worker's threads also take the SCHED_IDLE policy, so they run only on CPU time the
         # web workers leave (nice alone still let it take half a core from busy web workers).
         "WORKER_SCHED_IDLE": True,
+        # Seconds the worker may wait, between two model batches, while other processes keep nearly
+        # every core busy (a burst of readers): see moderation/jobs/readers_first.py. 0: never wait.
+        "WORKER_YIELD_SECONDS": 10,
         # How staff passwords are hashed (Werkzeug's method string): scrypt, n=32768, about 100 ms.
         "PASSWORD_HASH_METHOD": "scrypt",
         # Finished jobs (one per posted comment, one per webhook delivery) stay this many days for the
@@ -95,7 +98,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] = os.environ) ->
         if environ.get(name):
             settings[name] = environ[name]
     for name, lowest in (("TRUSTED_PROXY_HOPS", 0), ("STAFF_IDLE_MINUTES", 1), ("WORKER_NICE", 0),
-                          ("JOB_RETENTION_DAYS", 1)):
+                          ("JOB_RETENTION_DAYS", 1), ("WORKER_YIELD_SECONDS", 0)):
         if environ.get(name):
             settings[name] = whole_number(name, environ[name], lowest)
     if settings.get("WORKER_NICE", 0) > MAX_NICE:

@@ -123,6 +123,9 @@ def make_app(url: str, model_dir: Path, instance: Path, **overrides: object) -> 
         # Still scrypt, at 1/32 of the work: hundreds of test users and log-ins would otherwise cost
         # about 100 ms each. tests/test_sessions.py keeps checking the shipped default.
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
+        # The suite keeps both cores busy, so a worker would wait for "readers" in most tests and
+        # only slow them; tests/test_readers_first.py sets it.
+        "WORKER_YIELD_SECONDS": 0,
     }
     settings.update(overrides)
     app = create_app(settings)

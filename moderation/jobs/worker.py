@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from moderation.extensions import db
 from moderation.jobs import classification
 from moderation.jobs import queue as jobs
 from moderation.jobs import webhooks as delivery
+from moderation.jobs.readers_first import ReadersFirst
 from moderation.models import Comment, Job, WorkerHeartbeat, utcnow
 from moderation.services import comments as service
 from moderation.services import webhooks
@@ -61,6 +63,7 @@ class Worker:
         self.done = self.failed = 0
         self.last_heartbeat = 0.0
         self.last_purge: float | None = None
+        self.readers_first = ReadersFirst(app.config["WORKER_YIELD_SECONDS"])
 
     def ensure_model(self) -> None:
         """Load the model at start, and retry while it is missing (an operator may fix it)."""
@@ -68,19 +71,31 @@ class Worker:
             self.model = classification.load(self.app)
             self.model_checked_at = time.monotonic()
 
-    def run_once(self) -> int:
-        """Claim and handle one batch of every kind of job that is due; return how many ran."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Claim and handle one batch of every kind of job that is due; return how many ran.
+
+        With `stop` (the long-running loop) a model batch first waits while readers keep the
+        machine busy (readers_first); `classify-pending` and the tests never wait.
+        """
         self.ensure_model()
         handled = 0
         for handler in self.handlers:
             if handler.needs_model and self.model.analyzer is None:
                 continue
+            if handler.needs_model and stop is not None:
+                self.wait_for_readers(stop)
             batch = jobs.claim(handler.kind, handler.batch_size, handler.lease,
                                in_sequence=handler.in_sequence)
             if batch:
-                handler.run(self, batch)
+                with self.readers_first.batch() if handler.needs_model else nullcontext():
+                    handler.run(self, batch)
                 handled += len(batch)
         return handled
+
+    def wait_for_readers(self, stop: threading.Event) -> None:
+        waited = self.readers_first.wait_for_readers(stop)
+        if waited >= 1.0:
+            log.info("worker %s: waited %.1f s for readers' requests before classifying", self.name, waited)
 
     def drain(self, progress: Callable[[int], None] = lambda _: None) -> int:
         """Run until no job is due; return how many ran."""
@@ -99,7 +114,7 @@ class Worker:
                              name="sqlite-checkpoints").start()
         while not stop.is_set():
             try:
-                ran = self.run_once()
+                ran = self.run_once(stop)
             except Exception:  # a broken database must not kill the loop: log, wait, retry
                 log.exception("worker %s: job loop failed; retrying", self.name)
                 db.session.rollback()
