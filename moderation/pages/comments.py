@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import Any
@@ -102,7 +103,13 @@ def reader_page(article: ShownArticle) -> str:
 
 def token_slots() -> tuple[str, str]:
     """Placeholders no comment or article can hold: derived from the secret key (the same on every server)."""
-    digest = hashlib.sha256(b"page-token-slots:" + current_app.config["SECRET_KEY"].encode()).hexdigest()
+    return slots_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def slots_for(secret_key: str) -> tuple[str, str]:
+    """Hashed once per key: every reader's page view fills these slots."""
+    digest = hashlib.sha256(b"page-token-slots:" + secret_key.encode()).hexdigest()
     return f"csrf-slot-{digest[:24]}", f"token-slot-{digest[24:48]}"
 
 
