@@ -70,7 +70,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "WORKER_SCHED_IDLE": True,
         # Seconds the worker may wait, between two model batches, while other processes keep nearly
         # every core busy (a burst of readers): see moderation/jobs/readers_first.py. 0: never wait.
-        "WORKER_YIELD_SECONDS": 10,
+        "WORKER_YIELD_SECONDS": 60,
         # How staff passwords are hashed (Werkzeug's method string): scrypt, n=32768, about 100 ms.
         "PASSWORD_HASH_METHOD": "scrypt",
         # Finished jobs (one per posted comment, one per webhook delivery) stay this many days for the

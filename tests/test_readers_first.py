@@ -69,7 +69,7 @@ def test_after_a_crowded_batch_the_worker_waits_while_every_core_is_busy_up_to_i
     with every_core_busy():
         waited = first.wait_for_readers(threading.Event())
     assert waited >= 1.0  # busy at every look, so it waited its whole limit, and no longer than a look more
-    assert waited < 2.0
+    assert waited < 2.5
 
 
 def test_a_batch_that_got_its_cpu_never_waits_and_a_limit_of_zero_turns_waiting_off():
@@ -120,7 +120,7 @@ def test_the_running_worker_waits_before_a_model_batch_but_classify_pending_does
 
 
 def test_the_wait_is_a_setting_of_whole_seconds():
-    assert config.defaults(Flask(__name__))["WORKER_YIELD_SECONDS"] == 10
+    assert config.defaults(Flask(__name__))["WORKER_YIELD_SECONDS"] == 60
     assert config.from_environment({"WORKER_YIELD_SECONDS": "0"})["WORKER_YIELD_SECONDS"] == 0
     assert config.from_environment({"WORKER_YIELD_SECONDS": "30"})["WORKER_YIELD_SECONDS"] == 30
     for raw in ("-1", "ten", "1.5"):

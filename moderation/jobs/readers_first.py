@@ -8,10 +8,13 @@ article page 11% slower. So a batch that got less than half of a core tells the 
 machine is busy. Before the next one it then measures, while it sleeps, how much of the machine
 the other processes use, and waits while they use nearly all of it.
 
-A wait lasts at most `max_pause` seconds; then one batch runs, and the worker looks again. A
-backlog that builds during a burst is classified right after it, a long burst slows
-classification without stopping it, and at a steady rate (20 comments a second) the worker never
-waits. Only model batches wait: webhook deliveries, which cost little CPU, go on.
+A wait lasts at most `max_pause` seconds (WORKER_YIELD_SECONDS, 60 by default); then one batch
+runs, and the worker looks again. A backlog that builds during a burst is classified right after
+it, a long burst slows classification without stopping it, and at a steady rate (20 comments a
+second) the worker never waits. Each look lasts a second, so a lull of a few tenths between two
+waves of requests does not end the wait: with 0.2 s looks, a batch started in such a lull and
+then crept along in the web workers' gaps for 12 s. Only model batches wait: webhook deliveries,
+which cost little CPU, go on.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 BUSY_SHARE = 0.75  # the others use at least this share of all cores: readers need them
 STARVED_SHARE = 0.5  # a batch that got less than this share of one core was crowded out
 SHORTEST_BATCH = 0.05  # seconds: a shorter batch says too little about the CPU it got
-PROBE = 0.2  # seconds the worker sleeps to measure the others
+PROBE = 1.0  # seconds the worker sleeps to measure the others: long enough to step over a short lull
 
 
 def process_cpu() -> float:
