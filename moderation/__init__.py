@@ -53,6 +53,7 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from moderation import models, ratelimits  # noqa: F401  (models for Alembic; database:// limits)
+    from moderation.services import fresh_rows
 
     _engine_options(app)
     db.init_app(app)
@@ -61,6 +62,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     cache.init_app(app)
+    app.extensions["article_rows"] = fresh_rows.FreshRows(
+        fresh_rows.counter_for(app.config["SQLALCHEMY_DATABASE_URI"]))
     with app.app_context():
         _configure_sqlite(app)
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
 from moderation.extensions import db
@@ -153,19 +153,13 @@ def find_article(reference: str | None) -> Article | None:
     return db.session.scalar(select(Article).where(column == value))
 
 
-ARTICLE_ROW_BY_URL = select(Article.__table__).where(Article.__table__.c.canonical_url == bindparam("url"))
-
-
 def find_article_row(reference: str | None) -> Row[Any] | None:
     """`find_article` as a plain row on a connection of its own: for readers who only read."""
     key = article_key(reference)
     if key is None:
         return None
     kind, value = key
-    if kind == "slug":
-        return queries.article_row(value)
-    with db.engine.connect() as connection:
-        return connection.execute(ARTICLE_ROW_BY_URL, {"url": value}).first()
+    return queries.article_row(value) if kind == "slug" else queries.article_row_by_url(value)
 
 
 def article_by_id(article_id: int) -> Article | None:

@@ -6,6 +6,7 @@ import hashlib
 import re
 from typing import Any
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -29,14 +30,30 @@ def article_by_slug(slug: str) -> Article | None:
     return db.session.scalar(ARTICLE_BY_SLUG, {"slug": slug})
 
 
+ARTICLE_ROW_BY_URL = select(Article.__table__).where(Article.__table__.c.canonical_url == bindparam("url"))
+
+
 def article_row(slug: str) -> Row[Any] | None:
     """The article as a plain row, read on a connection of its own: no ORM session or object.
 
     Every page view reads it (its `comments_version` keys the cached page), and loading an ORM
-    object through a session cost a quarter of a view.
+    object through a session cost a quarter of a view. On SQLite the row is kept until anything
+    is committed to the database (services/fresh_rows.py): most views then run no query at all.
     """
-    with db.engine.connect() as connection:
-        return connection.execute(ARTICLE_ROW_BY_SLUG, {"slug": slug}).first()
+    return _kept_row(ARTICLE_ROW_BY_SLUG, "slug", slug)
+
+
+def article_row_by_url(url: str) -> Row[Any] | None:
+    """`article_row` by the article's canonical address (embeds name articles by it)."""
+    return _kept_row(ARTICLE_ROW_BY_URL, "url", url)
+
+
+def _kept_row(statement: Select, name: str, value: str) -> Row[Any] | None:
+    def read() -> Row[Any] | None:
+        with db.engine.connect() as connection:
+            return connection.execute(statement, {name: value}).first()
+
+    return current_app.extensions["article_rows"].get((name, value), read)
 
 
 def article_row_to_write(slug: str) -> Row[Any] | None:
