@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
@@ -36,12 +37,22 @@ class ChangeCounter:
         self.connection: sqlite3.Connection | None = None
         self.owner_pid = 0
 
-    def read(self) -> int:
+    def read(self) -> int | None:
+        """The count now; None when the file cannot be read (the caller then reads its row afresh,
+        and the database's own error reaches the reader as the app shows it)."""
         with self.lock:
-            if self.connection is None or self.owner_pid != os.getpid():
-                self.connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-                self.owner_pid = os.getpid()
-            return self.connection.execute("PRAGMA data_version").fetchone()[0]
+            try:
+                if self.connection is None or self.owner_pid != os.getpid():
+                    self.connection, self.owner_pid = self.open(), os.getpid()
+                return self.connection.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                self.connection = None
+                return None
+
+    def open(self) -> sqlite3.Connection:
+        """Open the file as it is (mode=rw never creates a missing database)."""
+        return sqlite3.connect(f"file:{quote(self.path)}?mode=rw", uri=True, check_same_thread=False,
+                               isolation_level=None)
 
 
 def counter_for(database_uri: str) -> ChangeCounter | None:
@@ -67,9 +78,9 @@ class FreshRows:
         The count is read before fetching: a commit that lands between the two leaves the row
         newer than its count, and the next call, seeing the count move, reads it again.
         """
-        if self.counter is None:
+        count = self.counter.read() if self.counter is not None else None
+        if count is None:
             return fetch()
-        count = self.counter.read()
         kept = self.rows.get(key)
         if kept is not None and kept[0] == count:
             return kept[1]
