@@ -59,7 +59,7 @@ def test_the_machine_readings_grow_with_the_cpu_used():
         pass
     after = cpu_times()
     assert before is not None and after is not None
-    assert after.own - before.own >= 0.19 and after.everyone - before.everyone >= 0.1
+    assert after.own - before.own >= 0.15 and after.everyone - before.everyone >= 0.1  # 10 ms ticks
 
 
 def test_after_a_crowded_batch_the_worker_waits_while_every_core_is_busy_up_to_its_limit():
