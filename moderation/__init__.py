@@ -62,8 +62,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     cache.init_app(app)
-    app.extensions["article_rows"] = fresh_rows.FreshRows(
-        fresh_rows.counter_for(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.extensions["article_rows"] = fresh_rows.FreshRows()  # watches the SQLite file: _configure_sqlite
     with app.app_context():
         _configure_sqlite(app)
 
@@ -84,7 +83,7 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 def _configure_sqlite(app: Flask) -> None:
     """WAL, a busy timeout, foreign keys and secure deletion on every new SQLite connection;
-    the database files readable by their owner only."""
+    the database files readable by their owner only; the kept article rows watch the file."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
@@ -101,8 +100,9 @@ def _configure_sqlite(app: Flask) -> None:
         # Deleted and overwritten content is zeroed on disk, so an erasure leaves no old text behind.
         cursor.execute("PRAGMA secure_delete=ON")
         for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
-            if name == "main" and path:
+            if name == "main" and path:  # a file (an in-memory database has no path)
                 config.private_sqlite_files(path)
+                app.extensions["article_rows"].watch(path)
         cursor.close()
 
 

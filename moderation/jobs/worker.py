@@ -71,31 +71,36 @@ class Worker:
             self.model = classification.load(self.app)
             self.model_checked_at = time.monotonic()
 
-    def run_once(self, stop: threading.Event | None = None) -> int:
+    def run_once(self, may_hold_back: bool = False) -> int:
         """Claim and handle one batch of every kind of job that is due; return how many ran.
 
-        With `stop` (the long-running loop) a model batch first waits while readers keep the
-        machine busy (readers_first); `classify-pending` and the tests never wait.
+        With `may_hold_back` (the long-running loop) the model batch is skipped while readers keep
+        the machine busy (readers_first); `classify-pending` and the tests never hold back.
         """
         self.ensure_model()
         handled = 0
         for handler in self.handlers:
-            if handler.needs_model and self.model.analyzer is None:
+            if handler.needs_model and (self.model.analyzer is None or (may_hold_back and self.holds_back())):
                 continue
-            if handler.needs_model and stop is not None:
-                self.wait_for_readers(stop)
             batch = jobs.claim(handler.kind, handler.batch_size, handler.lease,
                                in_sequence=handler.in_sequence)
+            if handler.needs_model and not batch:
+                self.readers_first.nothing_to_do()
             if batch:
                 with self.readers_first.batch() if handler.needs_model else nullcontext():
                     handler.run(self, batch)
                 handled += len(batch)
         return handled
 
-    def wait_for_readers(self, stop: threading.Event) -> None:
-        waited = self.readers_first.wait_for_readers(stop)
-        if waited >= 1.0:
-            log.info("worker %s: waited %.1f s for readers' requests before classifying", self.name, waited)
+    def holds_back(self) -> bool:
+        """Whether the model batch waits for readers now; a hold of a second or more is logged at its end."""
+        held = self.readers_first.held_for()
+        if not self.readers_first.may_run():
+            return True
+        if held >= 1.0:
+            log.info("worker %s: held classification back %.1f s while readers kept the cores busy",
+                     self.name, held)
+        return False
 
     def drain(self, progress: Callable[[int], None] = lambda _: None) -> int:
         """Run until no job is due; return how many ran."""
@@ -114,7 +119,7 @@ class Worker:
                              name="sqlite-checkpoints").start()
         while not stop.is_set():
             try:
-                ran = self.run_once(stop)
+                ran = self.run_once(may_hold_back=True)
             except Exception:  # a broken database must not kill the loop: log, wait, retry
                 log.exception("worker %s: job loop failed; retrying", self.name)
                 db.session.rollback()

@@ -20,57 +20,64 @@ from collections.abc import Callable, Hashable
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
-
 
 class ChangeCounter:
     """SQLite's commit counter for one database file, read on a connection of this process's own.
 
-    One connection per process, opened at the first read (never in a preloading master: a forked
-    child opens its own), shared by its threads or greenlets under a lock: the read takes
-    microseconds, and a gevent worker must not open one per greenlet.
+    One connection per process, opened at the first read (a forked child opens its own), shared by
+    its threads or greenlets under a lock: the read takes microseconds, and a gevent worker must not
+    open one per greenlet. A count means something only on the connection that read it: a new
+    connection starts counting afresh. So each read comes with the connection's generation, and a
+    connection is opened anew, with a new generation, after an error, in a forked child, and when
+    the file at the path is no longer the one it opened (a restored backup).
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.lock = threading.Lock()
         self.connection: sqlite3.Connection | None = None
-        self.owner_pid = 0
+        self.opened: tuple[int, int, int] | None = None  # (pid, device, inode) it was opened for
+        self.generation = 0
 
-    def read(self) -> int | None:
-        """The count now; None when the file cannot be read (the caller then reads its row afresh,
-        and the database's own error reaches the reader as the app shows it)."""
+    def read(self) -> tuple[int, int] | None:
+        """(generation, count) now; None when the file cannot be read (the caller then reads its
+        row afresh, and the database's own error reaches the reader as the app shows it)."""
         with self.lock:
             try:
-                if self.connection is None or self.owner_pid != os.getpid():
-                    self.connection, self.owner_pid = self.open(), os.getpid()
-                return self.connection.execute("PRAGMA data_version").fetchone()[0]
-            except sqlite3.Error:
+                file = os.stat(self.path)
+                identity = (os.getpid(), file.st_dev, file.st_ino)
+                if self.connection is None or self.opened != identity:
+                    self.connection, self.opened = self.open(), identity
+                    self.generation += 1
+                return self.generation, self.connection.execute("PRAGMA data_version").fetchone()[0]
+            except (OSError, sqlite3.Error):
                 self.connection = None
                 return None
 
     def open(self) -> sqlite3.Connection:
         """Open the file as it is (mode=rw never creates a missing database)."""
         return sqlite3.connect(f"file:{quote(self.path)}?mode=rw", uri=True, check_same_thread=False,
-                               isolation_level=None)
-
-
-def counter_for(database_uri: str) -> ChangeCounter | None:
-    """A counter for an SQLite file; None for other databases and for in-memory SQLite."""
-    url = make_url(database_uri)
-    in_memory = url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-    if url.get_backend_name() != "sqlite" or in_memory:
-        return None
-    return ChangeCounter(os.path.abspath(url.database))
+                               isolation_level=None, timeout=1.0)
 
 
 class FreshRows:
-    """Rows by key, each served until the database's commit count moves past the one it was read at."""
+    """Rows by key, each served until the database's commit count moves past the one it was read at.
 
-    def __init__(self, counter: ChangeCounter | None, limit: int = 1024) -> None:
-        self.counter = counter
+    It watches the file the app's own SQLite connections opened (`watch`, called as each one
+    connects), so a relative or URI-style database URL means the same file here; until then, and
+    on PostgreSQL, every call reads its row.
+    """
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.counter: ChangeCounter | None = None
         self.limit = limit
-        self.rows: dict[Hashable, tuple[int, Any]] = {}
+        self.rows: dict[Hashable, tuple[tuple[int, int], Any]] = {}
+
+    def watch(self, path: str) -> None:
+        """Count commits to this file (the path SQLite reports for the app's database)."""
+        if self.counter is None or self.counter.path != path:
+            self.counter = ChangeCounter(path)
+            self.rows.clear()
 
     def get(self, key: Hashable, fetch: Callable[[], Any]) -> Any:
         """The kept row while nothing was committed since it was read; otherwise `fetch()` it again.
@@ -78,7 +85,8 @@ class FreshRows:
         The count is read before fetching: a commit that lands between the two leaves the row
         newer than its count, and the next call, seeing the count move, reads it again.
         """
-        count = self.counter.read() if self.counter is not None else None
+        counter = self.counter
+        count = counter.read() if counter is not None else None
         if count is None:
             return fetch()
         kept = self.rows.get(key)
