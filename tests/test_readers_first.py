@@ -1,4 +1,4 @@
-"""The worker waits between model batches while other processes keep the cores busy (readers first).
+"""The worker holds model batches back while other processes keep the cores busy (readers first).
 
 The busy machine is real: one CPU-bound process per core, started by the test.
 """
