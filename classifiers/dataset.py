@@ -28,17 +28,23 @@ ATTRIBUTION = (
 )
 
 
-@dataclass(frozen=True)
-class LabeledComment:
-    text: str
-    topic: str
+class FromSource:
+    """A labeled comment that knows its source (the topic and the sentiment samples both are)."""
+
     source: str
-    comment_id: str
 
     @property
     def is_real(self) -> bool:
         """Written by a member of the public, not by the project."""
         return self.source in REAL_SOURCES
+
+
+@dataclass(frozen=True)
+class LabeledComment(FromSource):
+    text: str
+    topic: str
+    source: str
+    comment_id: str
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from classifiers import artifacts, dataset, embeddings, evaluation, features, topic
 from classifiers.artifacts import ModelUnavailable, default_model_dir
-from classifiers.dataset import REAL_SOURCES, Progress
+from classifiers.dataset import REAL_SOURCES, FromSource, Progress
 from classifiers.embeddings import SentenceEmbedder, runtime_facts
 from classifiers.sentiment import SENTIMENTS, VaderScores, label_for, score_rows, sentiment_scores
 
@@ -56,17 +56,12 @@ RULE = ("the feature set of the candidate with the best out-of-fold macro-F1 on 
 
 
 @dataclass(frozen=True)
-class SentimentComment:
+class SentimentComment(FromSource):
     text: str
     sentiment: str
     intensity: int
     source: str
     comment_id: str
-
-    @property
-    def is_real(self) -> bool:
-        """Written by a member of the public, not by the project."""
-        return self.source in REAL_SOURCES
 
 
 @dataclass(frozen=True)
