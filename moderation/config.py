@@ -68,8 +68,8 @@ def defaults(app: Flask) -> dict[str, Any]:
         # Linux: the worker's threads also take the SCHED_IDLE policy, so they run only on CPU time the
         # web workers leave (nice alone still let it take half a core from busy web workers).
         "WORKER_SCHED_IDLE": True,
-        # Seconds the worker may wait, between two model batches, while other processes keep nearly
-        # every core busy (a burst of readers): see moderation/jobs/readers_first.py. 0: never wait.
+        # Seconds at a time the worker may hold a model batch back while other processes keep three
+        # quarters of its cores busy (a burst of readers): see moderation/jobs/readers_first.py. 0: never.
         "WORKER_YIELD_SECONDS": 60,
         # How staff passwords are hashed (Werkzeug's method string): scrypt, n=32768, about 100 ms.
         "PASSWORD_HASH_METHOD": "scrypt",

@@ -24,13 +24,11 @@ def articles() -> list[Article]:
 # Built once: on the readers' hottest path, building the statement cost as much as running it.
 ARTICLE_BY_SLUG = select(Article).where(Article.slug == bindparam("slug"))
 ARTICLE_ROW_BY_SLUG = select(Article.__table__).where(Article.__table__.c.slug == bindparam("slug"))
+ARTICLE_ROW_BY_URL = select(Article.__table__).where(Article.__table__.c.canonical_url == bindparam("url"))
 
 
 def article_by_slug(slug: str) -> Article | None:
     return db.session.scalar(ARTICLE_BY_SLUG, {"slug": slug})
-
-
-ARTICLE_ROW_BY_URL = select(Article.__table__).where(Article.__table__.c.canonical_url == bindparam("url"))
 
 
 def article_row(slug: str) -> Row[Any] | None:
